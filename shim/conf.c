@@ -1,0 +1,264 @@
+#include "config.h"
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+struct lc_conf lc_conf = {
+    .mode = LC_MODE_AUTO,
+    .idle_timeout_ms = LC_DEFAULT_IDLE_TIMEOUT_MS,
+    .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
+    .max_bytes = 0,
+    .max_sockets = 256,
+    .log_level = LC_LOG_WARN,
+};
+
+static const char *const mode_names[] = {
+    [LC_MODE_AUTO] = "auto",
+    [LC_MODE_ALWAYS] = "always",
+    [LC_MODE_OFF] = "off",
+};
+
+static const char *const log_level_names[] = {
+    [LC_LOG_ERROR] = "error",
+    [LC_LOG_WARN] = "warn",
+    [LC_LOG_INFO] = "info",
+    [LC_LOG_DEBUG] = "debug",
+};
+
+const char *lc_mode_name(enum lc_mode mode)
+{
+    return mode_names[mode];
+}
+
+const char *lc_log_level_name(enum lc_log_level level)
+{
+    return log_level_names[level];
+}
+
+static bool parse_keyword(const char *text, const char *const *names, size_t count, int *out)
+{
+    if (!text)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        if (strcasecmp(text, names[i]) == 0) {
+            *out = (int)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lc_parse_mode(const char *text, enum lc_mode *out)
+{
+    int v;
+    if (!parse_keyword(text, mode_names, sizeof mode_names / sizeof *mode_names, &v))
+        return false;
+    *out = (enum lc_mode)v;
+    return true;
+}
+
+bool lc_parse_log_level(const char *text, enum lc_log_level *out)
+{
+    int v;
+    if (!parse_keyword(text, log_level_names, sizeof log_level_names / sizeof *log_level_names,
+                       &v))
+        return false;
+    *out = (enum lc_log_level)v;
+    return true;
+}
+
+struct unit {
+    const char *suffix;
+    uint64_t factor;
+};
+
+/* Splits "<digits><suffix>" and scales by the suffix's factor, refusing
+ * anything strtonum would silently accept but we do not want: signs,
+ * leading blanks, an empty number, an unknown suffix, overflow. */
+static bool parse_scaled(const char *text, const struct unit *units, uint64_t min, uint64_t max,
+                         uint64_t *out)
+{
+    if (!text)
+        return false;
+    size_t ndigits = strspn(text, "0123456789");
+    char digits[24];
+    if (ndigits == 0 || ndigits >= sizeof digits)
+        return false;
+    strlcpy(digits, text, ndigits + 1);
+
+    const char *suffix = text + ndigits;
+    const struct unit *unit = NULL;
+    for (const struct unit *u = units; u->suffix; u++) {
+        if (strcasecmp(suffix, u->suffix) == 0) {
+            unit = u;
+            break;
+        }
+    }
+    if (!unit)
+        return false;
+
+    const char *error = NULL;
+    long long number = strtonum(digits, 0, (long long)(max / unit->factor), &error);
+    if (error)
+        return false;
+    uint64_t value = (uint64_t)number * unit->factor;
+    if (value < min || value > max)
+        return false;
+    *out = value;
+    return true;
+}
+
+static const struct unit duration_units[] = {
+    { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { NULL, 0 },
+};
+
+static const struct unit size_units[] = {
+    { "", 1 },
+    { "k", UINT64_C(1) << 10 },
+    { "m", UINT64_C(1) << 20 },
+    { "g", UINT64_C(1) << 30 },
+    { NULL, 0 },
+};
+
+static const struct unit count_units[] = { { "", 1 }, { NULL, 0 } };
+
+bool lc_parse_duration_ms(const char *text, uint32_t min_ms, uint32_t max_ms, uint32_t *out)
+{
+    uint64_t v;
+    if (!parse_scaled(text, duration_units, min_ms, max_ms, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool lc_parse_size(const char *text, uint64_t max, uint64_t *out)
+{
+    if (text && strcasecmp(text, "unlimited") == 0) {
+        *out = 0;
+        return true;
+    }
+    return parse_scaled(text, size_units, 0, max, out);
+}
+
+bool lc_parse_count(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t v;
+    if (!parse_scaled(text, count_units, min, max, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+uint32_t lc_default_max_sockets(uint64_t nofile_soft_limit)
+{
+    uint64_t quarter = nofile_soft_limit / 4;
+    if (quarter < LC_DEFAULT_MAX_SOCKETS_FLOOR)
+        return LC_DEFAULT_MAX_SOCKETS_FLOOR;
+    if (quarter > LC_DEFAULT_MAX_SOCKETS_CEILING)
+        return LC_DEFAULT_MAX_SOCKETS_CEILING;
+    return (uint32_t)quarter;
+}
+
+void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
+{
+    *conf = (struct lc_conf){
+        .mode = LC_MODE_AUTO,
+        .idle_timeout_ms = LC_DEFAULT_IDLE_TIMEOUT_MS,
+        .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
+        .max_bytes = 0,
+        .max_sockets = lc_default_max_sockets(nofile_soft_limit),
+        .log_level = LC_LOG_WARN,
+    };
+}
+
+static void complain_about(lc_complain_fn complain, const char *name, const char *value,
+                           const char *accepted, const char *default_text)
+{
+    char line[400];
+    lc_formatf(line, sizeof line, "%s='%s' is not valid (accepted: %s); using the default %s",
+               name, value, accepted, default_text);
+    complain(line);
+}
+
+static void format_ms(char *buf, size_t size, uint32_t ms)
+{
+    if (ms % 1000 == 0)
+        lc_formatf(buf, size, "%us", ms / 1000);
+    else
+        lc_formatf(buf, size, "%ums", ms);
+}
+
+static void load_duration(const char *name, uint32_t *target, lc_getenv_fn getenv_fn,
+                          lc_complain_fn complain)
+{
+    const char *text = getenv_fn(name);
+    if (!text || lc_parse_duration_ms(text, LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS, target))
+        return;
+    char def[32];
+    format_ms(def, sizeof def, *target);
+    complain_about(complain, name, text,
+                   "1ms to 1h, a number with an optional ms, s or m suffix; a bare number "
+                   "is seconds",
+                   def);
+}
+
+void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn getenv_fn,
+                  lc_complain_fn complain)
+{
+    lc_conf_defaults(conf, nofile_soft_limit);
+    const char *text;
+
+    text = getenv_fn("LINGERCLOSE_LOG");
+    if (text && !lc_parse_log_level(text, &conf->log_level))
+        complain_about(complain, "LINGERCLOSE_LOG", text, "error, warn, info, debug", "warn");
+
+    text = getenv_fn("LINGERCLOSE_MODE");
+    if (text && !lc_parse_mode(text, &conf->mode))
+        complain_about(complain, "LINGERCLOSE_MODE", text, "auto, always, off", "auto");
+
+    load_duration("LINGERCLOSE_IDLE_TIMEOUT", &conf->idle_timeout_ms, getenv_fn, complain);
+    load_duration("LINGERCLOSE_TIMEOUT", &conf->total_timeout_ms, getenv_fn, complain);
+
+    text = getenv_fn("LINGERCLOSE_MAX_BYTES");
+    if (text && !lc_parse_size(text, LC_MAX_MAX_BYTES, &conf->max_bytes))
+        complain_about(complain, "LINGERCLOSE_MAX_BYTES", text,
+                       "0 or 'unlimited' for no cap, or a size up to 1048576G with an optional "
+                       "K, M or G suffix",
+                       "unlimited");
+
+    text = getenv_fn("LINGERCLOSE_MAX_SOCKETS");
+    if (text && !lc_parse_count(text, LC_MIN_MAX_SOCKETS, LC_MAX_MAX_SOCKETS, &conf->max_sockets)) {
+        char def[24];
+        lc_formatf(def, sizeof def, "%u", conf->max_sockets);
+        complain_about(complain, "LINGERCLOSE_MAX_SOCKETS", text, "an integer from 1 to 1048576",
+                       def);
+    }
+}
+
+static const char *secure_env(const char *name)
+{
+    return secure_getenv(name);
+}
+
+static void complain_on_stderr(const char *line)
+{
+    lc_log_always(LC_LOG_WARN, "%s", line);
+}
+
+void lc_conf_init(void)
+{
+    struct rlimit nofile;
+    uint64_t soft = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        soft = nofile.rlim_cur;
+
+    lc_conf_load(&lc_conf, soft, secure_env, complain_on_stderr);
+    lc_log_set_level(lc_conf.log_level);
+}

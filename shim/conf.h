@@ -1,0 +1,63 @@
+/* Configuration from LINGERCLOSE_* environment variables. Read once when
+ * the library loads, immutable afterwards. The parsers are pure so that the
+ * launcher and the unit tests share them. */
+#ifndef LINGERCLOSE_CONF_H
+#define LINGERCLOSE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+enum lc_mode { LC_MODE_AUTO, LC_MODE_ALWAYS, LC_MODE_OFF };
+
+struct lc_conf {
+    enum lc_mode mode;
+    uint32_t idle_timeout_ms;
+    uint32_t total_timeout_ms;
+    uint64_t max_bytes; /* 0: no cap */
+    uint32_t max_sockets;
+    enum lc_log_level log_level;
+};
+
+#define LC_DEFAULT_IDLE_TIMEOUT_MS 2000u
+#define LC_DEFAULT_TOTAL_TIMEOUT_MS 30000u
+#define LC_MIN_TIMEOUT_MS 1u
+#define LC_MAX_TIMEOUT_MS 3600000u
+#define LC_MAX_MAX_BYTES (UINT64_C(1) << 50) /* 1 PiB: "never" */
+#define LC_MIN_MAX_SOCKETS 1u
+#define LC_MAX_MAX_SOCKETS 1048576u
+#define LC_DEFAULT_MAX_SOCKETS_CEILING 16384u
+#define LC_DEFAULT_MAX_SOCKETS_FLOOR 16u
+
+/* Each parser returns true and sets *out, or returns false and leaves *out
+ * alone. */
+bool lc_parse_mode(const char *text, enum lc_mode *out);
+bool lc_parse_log_level(const char *text, enum lc_log_level *out);
+bool lc_parse_duration_ms(const char *text, uint32_t min_ms, uint32_t max_ms, uint32_t *out);
+bool lc_parse_size(const char *text, uint64_t max, uint64_t *out);
+bool lc_parse_count(const char *text, uint32_t min, uint32_t max, uint32_t *out);
+
+/* A quarter of the soft RLIMIT_NOFILE, within [16, 16384]. */
+uint32_t lc_default_max_sockets(uint64_t nofile_soft_limit);
+
+void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit);
+
+typedef const char *(*lc_getenv_fn)(const char *name);
+typedef void (*lc_complain_fn)(const char *line);
+
+/* Fills conf from the environment. Every rejected value gives exactly one
+ * call to complain() with a line naming the variable, the value, what is
+ * accepted and the default used instead. */
+void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn getenv_fn,
+                  lc_complain_fn complain);
+
+const char *lc_mode_name(enum lc_mode mode);
+const char *lc_log_level_name(enum lc_log_level level);
+
+/* The configuration the library runs with; valid once lc_conf_init() ran. */
+extern struct lc_conf lc_conf;
+void lc_conf_init(void);
+
+#endif

@@ -1,0 +1,67 @@
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "export.h"
+#include "fdtable.h"
+#include "real.h"
+
+static uint64_t cloexec_flag(int flags)
+{
+    return (flags & SOCK_CLOEXEC) ? LC_FD_CLOEXEC : 0;
+}
+
+LC_EXPORT int socket(int domain, int type, int protocol)
+{
+    int fd = lc_real_socket(domain, type, protocol);
+    if (fd < 0 || !lc_ready())
+        return fd;
+    bool tcp = (domain == AF_INET || domain == AF_INET6) &&
+               (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
+               (protocol == 0 || protocol == IPPROTO_TCP);
+    if (tcp)
+        lc_fdtable_created(fd, LC_FD_LINGER_KNOWN | cloexec_flag(type));
+    else
+        lc_fdtable_set(fd, 0);
+    return fd;
+}
+
+/* An accepted socket inherits its listener's SO_LINGER. A listener this
+ * process did not create (socket activation, inetd, exec) is asked once. */
+static uint64_t inherited_linger(int listen_fd)
+{
+    uint64_t listener = lc_fdtable_state(listen_fd);
+    if (!(listener & LC_FD_LINGER_KNOWN)) {
+        struct linger lg = { 0, 0 };
+        socklen_t len = sizeof lg;
+        uint64_t known = LC_FD_LINGER_KNOWN;
+        if (getsockopt(listen_fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff &&
+            lg.l_linger == 0)
+            known |= LC_FD_ABORTIVE;
+        lc_fdtable_add_flags(listen_fd, known);
+        listener |= known;
+    }
+    return LC_FD_LINGER_KNOWN | (listener & LC_FD_ABORTIVE);
+}
+
+static int track_accepted(int listen_fd, int fd, int flags)
+{
+    if (fd >= 0 && lc_ready()) {
+        int saved_errno = errno;
+        lc_fdtable_created(fd, inherited_linger(listen_fd) | cloexec_flag(flags));
+        errno = saved_errno;
+    }
+    return fd;
+}
+
+LC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return track_accepted(fd, lc_real_accept(fd, addr, len), 0);
+}
+
+LC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    return track_accepted(fd, lc_real_accept4(fd, addr, len, flags), flags);
+}

@@ -1,0 +1,164 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static _Atomic int log_level = LC_LOG_WARN;
+
+void lc_log_set_level(enum lc_log_level level)
+{
+    atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
+}
+
+int lc_log_enabled(enum lc_log_level level)
+{
+    return (int)level <= atomic_load_explicit(&log_level, memory_order_relaxed);
+}
+
+struct out {
+    char *buf;
+    size_t size;
+    size_t len;
+};
+
+static void put_char(struct out *o, char c)
+{
+    if (o->len + 1 < o->size)
+        o->buf[o->len++] = c;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+    if (!s)
+        s = "(null)";
+    while (*s)
+        put_char(o, *s++);
+}
+
+static void put_unsigned(struct out *o, unsigned long long v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        put_char(o, digits[--n]);
+}
+
+static void put_signed(struct out *o, long long v)
+{
+    if (v < 0) {
+        put_char(o, '-');
+        put_unsigned(o, 0ULL - (unsigned long long)v);
+    } else {
+        put_unsigned(o, (unsigned long long)v);
+    }
+}
+
+size_t lc_format(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    struct out o = { buf, size, 0 };
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%') {
+            put_char(&o, *p);
+            continue;
+        }
+        int longs = 0, size_t_arg = 0;
+        for (p++; *p == 'l' || *p == 'z'; p++) {
+            if (*p == 'l')
+                longs++;
+            else
+                size_t_arg = 1;
+        }
+        switch (*p) {
+        case 'd':
+            if (longs >= 2)
+                put_signed(&o, va_arg(ap, long long));
+            else if (longs == 1 || size_t_arg)
+                put_signed(&o, va_arg(ap, long));
+            else
+                put_signed(&o, va_arg(ap, int));
+            break;
+        case 'u':
+            if (longs >= 2)
+                put_unsigned(&o, va_arg(ap, unsigned long long));
+            else if (longs == 1 || size_t_arg)
+                put_unsigned(&o, va_arg(ap, unsigned long));
+            else
+                put_unsigned(&o, va_arg(ap, unsigned int));
+            break;
+        case 's':
+            put_str(&o, va_arg(ap, const char *));
+            break;
+        case 'c':
+            put_char(&o, (char)va_arg(ap, int));
+            break;
+        case '%':
+            put_char(&o, '%');
+            break;
+        case '\0':
+            p--;
+            break;
+        default:
+            put_char(&o, '%');
+            put_char(&o, *p);
+            break;
+        }
+    }
+    if (size)
+        buf[o.len] = '\0';
+    return o.len;
+}
+
+size_t lc_formatf(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = lc_format(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static const char *const level_names[] = {
+    [LC_LOG_ERROR] = "error",
+    [LC_LOG_WARN] = "warning",
+    [LC_LOG_INFO] = "info",
+    [LC_LOG_DEBUG] = "debug",
+};
+
+static void vlog(enum lc_log_level level, const char *fmt, va_list ap)
+{
+    int saved_errno = errno;
+    char line[512];
+    size_t n = lc_formatf(line, sizeof line - 1, "lingerclose[%d]: %s: ", (int)getpid(),
+                          level_names[level]);
+    n += lc_format(line + n, sizeof line - 1 - n, fmt, ap);
+    line[n++] = '\n';
+    ssize_t ignored = write(STDERR_FILENO, line, n);
+    (void)ignored;
+    errno = saved_errno;
+}
+
+void lc_log(enum lc_log_level level, const char *fmt, ...)
+{
+    if (!lc_log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, fmt, ap);
+    va_end(ap);
+}
+
+void lc_log_always(enum lc_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, fmt, ap);
+    va_end(ap);
+}

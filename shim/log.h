@@ -1,0 +1,25 @@
+/* Messages on stderr, each one line written with a single write(2).
+ * The formatter is our own so that logging is async-signal-safe: it knows
+ * %s %d %u %ld %lu %lld %llu %zu %c and %%, nothing else. */
+#ifndef LINGERCLOSE_LOG_H
+#define LINGERCLOSE_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum lc_log_level { LC_LOG_ERROR, LC_LOG_WARN, LC_LOG_INFO, LC_LOG_DEBUG };
+
+void lc_log_set_level(enum lc_log_level level);
+int lc_log_enabled(enum lc_log_level level);
+void lc_log(enum lc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For what an operator must see whatever LINGERCLOSE_LOG says: rejected
+ * configuration. */
+void lc_log_always(enum lc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Formats into buf (always NUL-terminated when size > 0); returns the
+ * length written. Exposed for the tests and for the launcher. */
+size_t lc_format(char *buf, size_t size, const char *fmt, va_list ap);
+size_t lc_formatf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,145 @@
+#include "config.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+
+/* Each pointer is written once by the constructor and read without a lock
+ * afterwards; relaxed atomics keep the compiler honest about that. A NULL
+ * pointer means "not resolved (yet)": use the system call. */
+#define REAL_SLOT(name, ret, ...) static _Atomic(ret (*)(__VA_ARGS__)) real_##name
+
+REAL_SLOT(close, int, int);
+REAL_SLOT(shutdown, int, int, int);
+REAL_SLOT(setsockopt, int, int, int, int, const void *, socklen_t);
+REAL_SLOT(socket, int, int, int, int);
+REAL_SLOT(accept, int, int, struct sockaddr *, socklen_t *);
+REAL_SLOT(accept4, int, int, struct sockaddr *, socklen_t *, int);
+REAL_SLOT(epoll_ctl, int, int, int, int, struct epoll_event *);
+REAL_SLOT(dup, int, int);
+REAL_SLOT(dup2, int, int, int);
+REAL_SLOT(dup3, int, int, int, int);
+REAL_SLOT(fcntl, int, int, int, ...);
+REAL_SLOT(fcntl64, int, int, int, ...);
+REAL_SLOT(sendmsg, ssize_t, int, const struct msghdr *, int);
+REAL_SLOT(sendmmsg, int, int, struct mmsghdr *, unsigned int, int);
+
+#define RESOLVE(name) \
+    atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release)
+
+void lc_real_resolve(void)
+{
+    RESOLVE(close);
+    RESOLVE(shutdown);
+    RESOLVE(setsockopt);
+    RESOLVE(socket);
+    RESOLVE(accept);
+    RESOLVE(accept4);
+    RESOLVE(epoll_ctl);
+    RESOLVE(dup);
+    RESOLVE(dup2);
+    RESOLVE(dup3);
+    RESOLVE(fcntl);
+    RESOLVE(fcntl64);
+    RESOLVE(sendmsg);
+    RESOLVE(sendmmsg);
+}
+
+#define REAL(name) atomic_load_explicit(&real_##name, memory_order_acquire)
+
+int lc_real_close(int fd)
+{
+    int (*fn)(int) = REAL(close);
+    return fn ? fn(fd) : (int)syscall(SYS_close, fd);
+}
+
+int lc_real_shutdown(int fd, int how)
+{
+    int (*fn)(int, int) = REAL(shutdown);
+    return fn ? fn(fd, how) : (int)syscall(SYS_shutdown, fd, how);
+}
+
+int lc_real_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+    int (*fn)(int, int, int, const void *, socklen_t) = REAL(setsockopt);
+    return fn ? fn(fd, level, name, value, len)
+              : (int)syscall(SYS_setsockopt, fd, level, name, value, len);
+}
+
+int lc_real_socket(int domain, int type, int protocol)
+{
+    int (*fn)(int, int, int) = REAL(socket);
+    return fn ? fn(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
+}
+
+int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    int (*fn)(int, struct sockaddr *, socklen_t *) = REAL(accept);
+    return fn ? fn(fd, addr, len) : (int)syscall(SYS_accept4, fd, addr, len, 0);
+}
+
+int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    int (*fn)(int, struct sockaddr *, socklen_t *, int) = REAL(accept4);
+    return fn ? fn(fd, addr, len, flags) : (int)syscall(SYS_accept4, fd, addr, len, flags);
+}
+
+int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+    int (*fn)(int, int, int, struct epoll_event *) = REAL(epoll_ctl);
+    return fn ? fn(epfd, op, fd, event) : (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
+}
+
+int lc_real_dup(int fd)
+{
+    int (*fn)(int) = REAL(dup);
+    return fn ? fn(fd) : (int)syscall(SYS_dup, fd);
+}
+
+int lc_real_dup2(int fd, int newfd)
+{
+    int (*fn)(int, int) = REAL(dup2);
+    if (fn)
+        return fn(fd, newfd);
+    if (fd == newfd) /* dup3 refuses what dup2 allows */
+        return (int)syscall(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : fd;
+    return (int)syscall(SYS_dup3, fd, newfd, 0);
+}
+
+int lc_real_dup3(int fd, int newfd, int flags)
+{
+    int (*fn)(int, int, int) = REAL(dup3);
+    return fn ? fn(fd, newfd, flags) : (int)syscall(SYS_dup3, fd, newfd, flags);
+}
+
+int lc_real_fcntl(int fd, int cmd, void *arg)
+{
+    int (*fn)(int, int, ...) = REAL(fcntl);
+    return fn ? fn(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int lc_real_fcntl64(int fd, int cmd, void *arg)
+{
+    int (*fn)(int, int, ...) = REAL(fcntl64);
+    if (!fn)
+        fn = REAL(fcntl);
+    return fn ? fn(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+ssize_t lc_real_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    ssize_t (*fn)(int, const struct msghdr *, int) = REAL(sendmsg);
+    return fn ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_sendmsg, fd, msg, flags);
+}
+
+int lc_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+    int (*fn)(int, struct mmsghdr *, unsigned int, int) = REAL(sendmmsg);
+    return fn ? fn(fd, vec, vlen, flags) : (int)syscall(SYS_sendmmsg, fd, vec, vlen, flags);
+}

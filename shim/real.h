@@ -1,0 +1,29 @@
+/* The functions lingerclose wraps, as the next object in the lookup chain
+ * (normally libc) provides them. Until they are resolved, and whenever
+ * dlsym finds nothing, the raw system call stands in. */
+#ifndef LINGERCLOSE_REAL_H
+#define LINGERCLOSE_REAL_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+struct epoll_event;
+
+void lc_real_resolve(void);
+
+int lc_real_close(int fd);
+int lc_real_shutdown(int fd, int how);
+int lc_real_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
+int lc_real_socket(int domain, int type, int protocol);
+int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
+int lc_real_dup(int fd);
+int lc_real_dup2(int fd, int newfd);
+int lc_real_dup3(int fd, int newfd, int flags);
+int lc_real_fcntl(int fd, int cmd, void *arg);
+int lc_real_fcntl64(int fd, int cmd, void *arg);
+ssize_t lc_real_sendmsg(int fd, const struct msghdr *msg, int flags);
+int lc_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+
+#endif

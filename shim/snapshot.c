@@ -1,0 +1,61 @@
+#include "config.h"
+
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "fdtable.h"
+#include "snapshot.h"
+
+/* A descriptor without close-on-exec may live on in any child this process
+ * started (fork, posix_spawn, system, popen), and glibc starts some of them
+ * without a call we could see. waitid(WNOWAIT) only looks: ECHILD means no
+ * child exists that could hold a copy. */
+static bool has_child_process(void)
+{
+    siginfo_t info;
+    info.si_pid = 0;
+    return waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
+}
+
+void lc_snapshot_take(int fd, uint64_t fd_state, struct lc_sockstate *out)
+{
+    *out = (struct lc_sockstate){
+        .owned = lc_fd_owned(fd_state, lc_fdtable_epoch()),
+        .abortive_linger = (fd_state & LC_FD_ABORTIVE) != 0,
+        .app_shut_rd = (fd_state & LC_FD_APP_SHUT_RD) != 0,
+        .epoll_unknown = (fd_state & LC_FD_EPOLL_UNKNOWN) != 0,
+        .ms_since_data = UINT32_MAX,
+    };
+    if (!out->owned)
+        return;
+
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_rcv_rtt))
+        return;
+    out->is_tcp = true;
+    out->tcp_state = info.tcpi_state;
+    if (!lc_tcp_connected(info.tcpi_state))
+        return;
+
+    int unread = 0;
+    if (ioctl(fd, SIOCINQ, &unread) == 0 && unread > 0)
+        out->unread_bytes = (uint32_t)unread;
+
+    bool notsent = len >= offsetof(struct tcp_info, tcpi_notsent_bytes) +
+                              sizeof info.tcpi_notsent_bytes &&
+                   info.tcpi_notsent_bytes > 0;
+    out->output_unacked = info.tcpi_unacked > 0 || notsent;
+    out->ms_since_data = info.tcpi_last_data_recv < info.tcpi_last_data_sent
+                             ? info.tcpi_last_data_recv
+                             : info.tcpi_last_data_sent;
+
+    if (!(fd_state & LC_FD_CLOEXEC))
+        out->child_may_hold = has_child_process();
+}
