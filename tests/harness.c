@@ -1,1 +1,316 @@
-int main(void) { return 0; }
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+static const char *required_env(const char *name)
+{
+    const char *value = getenv(name);
+    if (!value || !*value)
+        cr_assert_fail("%s is not set: run the tests with 'make check'", name);
+    return value;
+}
+
+void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The parent's environment without anything that would load or tune the
+ * library, plus what the test asks for. */
+static char **server_environment(bool preload, const char *const *extra, char *preload_entry)
+{
+    size_t count = 0;
+    while (environ[count])
+        count++;
+    size_t extra_count = 0;
+    while (extra && extra[extra_count])
+        extra_count++;
+    char **env = calloc(count + extra_count + 2, sizeof *env);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) == 0 ||
+            strncmp(environ[i], "LINGERCLOSE_", 12) == 0)
+            continue;
+        env[n++] = environ[i];
+    }
+    if (preload)
+        env[n++] = preload_entry;
+    for (size_t i = 0; i < extra_count; i++)
+        env[n++] = (char *)extra[i];
+    env[n] = NULL;
+    return env;
+}
+
+void server_start(struct server *s, bool preload, const char *const *args, const char *const *env)
+{
+    const char *program = required_env("LC_TESTSERVER");
+    char preload_entry[4096];
+    snprintf(preload_entry, sizeof preload_entry, "LD_PRELOAD=%s", required_env("LC_LIBRARY"));
+
+    const char *argv[32] = { program };
+    size_t argc = 1;
+    s->family = AF_INET;
+    for (size_t i = 0; args && args[i] && argc < 31; i++) {
+        argv[argc++] = args[i];
+        if (strcmp(args[i], "--ipv6") == 0)
+            s->family = AF_INET6;
+    }
+    argv[argc] = NULL;
+
+    int out[2], in[2];
+    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+    snprintf(s->stderr_path, sizeof s->stderr_path, "/tmp/lc-test-stderr.XXXXXX");
+    int err_fd = mkstemp(s->stderr_path);
+    cr_assert_geq(err_fd, 0);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+    char **envp = server_environment(preload, env, preload_entry);
+    int rc = posix_spawn(&s->pid, program, &actions, NULL, (char *const *)argv, envp);
+    free(envp);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    close(in[0]);
+    s->stdin_fd = in[1];
+    close(err_fd);
+    cr_assert_eq(rc, 0, "posix_spawn %s: %s", program, strerror(rc));
+
+    char line[64] = { 0 };
+    size_t used = 0;
+    while (used < sizeof line - 1 && !strchr(line, '\n')) {
+        ssize_t n = read(out[0], line + used, sizeof line - 1 - used);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    close(out[0]);
+    cr_assert(sscanf(line, "PORT %d", &s->port) == 1, "server did not start: '%s' %s", line,
+              server_stderr(s));
+}
+
+int server_wait(struct server *s, int timeout_ms)
+{
+    if (s->stdin_fd >= 0) {
+        close(s->stdin_fd);
+        s->stdin_fd = -1;
+    }
+    long long deadline = now_ms() + timeout_ms;
+    int status;
+    for (;;) {
+        pid_t r = waitpid(s->pid, &status, WNOHANG);
+        if (r == s->pid)
+            break;
+        if (now_ms() > deadline) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, &status, 0);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *server_stderr(const struct server *s)
+{
+    FILE *f = fopen(s->stderr_path, "r");
+    char *text = calloc(1, 1 << 20);
+    if (f) {
+        size_t n = fread(text, 1, (1 << 20) - 1, f);
+        text[n] = '\0';
+        fclose(f);
+    }
+    return text;
+}
+
+int server_thread_count(const struct server *s)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)s->pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            count++;
+    closedir(d);
+    return count;
+}
+
+int client_connect(int family, int port)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_storage ss = { 0 };
+    socklen_t len;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        a->sin6_port = htons((uint16_t)port);
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a->sin_port = htons((uint16_t)port);
+        len = sizeof *a;
+    }
+    cr_assert_eq(connect(fd, (struct sockaddr *)&ss, len), 0, "connect: %s", strerror(errno));
+    struct timeval tv = { .tv_sec = 20 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+int client_send(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void client_read_reply(int fd, struct reply *r)
+{
+    size_t cap = 1 << 16;
+    r->data = malloc(cap);
+    r->len = 0;
+    r->read_errno = 0;
+    for (;;) {
+        if (r->len == cap) {
+            cap *= 2;
+            r->data = realloc(r->data, cap);
+        }
+        ssize_t n = recv(fd, r->data + r->len, cap - r->len, 0);
+        if (n > 0) {
+            r->len += (size_t)n;
+        } else if (n == 0) {
+            break;
+        } else if (errno != EINTR) {
+            r->read_errno = errno;
+            break;
+        }
+    }
+}
+
+void reply_free(struct reply *r)
+{
+    free(r->data);
+    r->data = NULL;
+}
+
+void client_upload(int family, int port, size_t body_bytes, struct reply *r)
+{
+    memset(r, 0, sizeof *r);
+    int fd = client_connect(family, port);
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: %zu\r\n\r\n",
+                     body_bytes);
+    r->write_errno = client_send(fd, head, (size_t)n);
+
+    size_t chunk = body_bytes / 3;
+    if (chunk < 1024)
+        chunk = 1024;
+    if (chunk > 65536)
+        chunk = 65536;
+    char *body = malloc(chunk);
+    memset(body, 'x', chunk);
+    for (size_t sent = 0; sent < body_bytes && !r->write_errno; sent += chunk) {
+        sleep_ms(1);
+        size_t len = body_bytes - sent < chunk ? body_bytes - sent : chunk;
+        r->write_errno = client_send(fd, body, len);
+    }
+    free(body);
+    if (!r->write_errno)
+        client_read_reply(fd, r);
+    close(fd);
+}
+
+bool reply_is_early_error(const struct reply *r)
+{
+    return !r->write_errno && !r->read_errno && r->data && r->len == strlen(EARLY_ERROR_RESPONSE) &&
+           memcmp(r->data, EARLY_ERROR_RESPONSE, r->len) == 0;
+}
+
+bool reply_is_sized(const struct reply *r, size_t size)
+{
+    if (r->write_errno || r->read_errno || !r->data)
+        return false;
+    char head[128];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", size);
+    if (r->len != (size_t)n + size || memcmp(r->data, head, (size_t)n) != 0)
+        return false;
+    for (size_t i = 0; i < size; i++)
+        if (r->data[(size_t)n + i] != (char)('a' + (i % 65536) % 26))
+            return false;
+    return true;
+}
+
+int local_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+long server_side_inode(int server_port, int client_port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    long inode = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned local_port_hex, remote_port_hex;
+        unsigned long ino;
+        if (sscanf(line, " %*d: %*x:%x %*x:%x %*x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+                   &local_port_hex, &remote_port_hex, &ino) == 3 &&
+            (int)local_port_hex == server_port && (int)remote_port_hex == client_port) {
+            inode = (long)ino;
+            break;
+        }
+    }
+    fclose(f);
+    return inode;
+}

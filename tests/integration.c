@@ -1,1 +1,326 @@
-int main(void) { return 0; }
+/* Real servers, real clients, loopback. Every scenario in which the library
+ * changes the outcome runs both ways: with it the client gets its response,
+ * without it the same client loses it (so the test can fail). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define TRIES 4
+#define PIPELINE_RESPONSE_BYTES (8u << 20)
+#define BIG_RESPONSE_BYTES (8u << 20)
+
+static char connections_arg[16];
+
+static const char *const *serve(const char *scenario, const char *extra)
+{
+    static const char *args[8];
+    snprintf(connections_arg, sizeof connections_arg, "%d", TRIES);
+    args[0] = "--scenario";
+    args[1] = scenario;
+    args[2] = "--connections";
+    args[3] = connections_arg;
+    args[4] = extra;
+    args[5] = NULL;
+    return args;
+}
+
+/* How many of TRIES uploads lost their early-error response. */
+static int lost_uploads(bool preload, const char *scenario, const char *family_arg,
+                        size_t body_bytes)
+{
+    struct server s;
+    server_start(&s, preload, serve(scenario, family_arg), NULL);
+    int lost = 0;
+    for (int i = 0; i < TRIES; i++) {
+        struct reply r = { 0 };
+        client_upload(s.family, s.port, body_bytes, &r);
+        if (!reply_is_early_error(&r))
+            lost++;
+        reply_free(&r);
+    }
+    cr_expect_eq(server_wait(&s, 40000), 0, "server failed: %s", server_stderr(&s));
+    return lost;
+}
+
+static void expect_upload_fixed(const char *scenario, const char *family_arg, size_t body_bytes)
+{
+    int with = lost_uploads(true, scenario, family_arg, body_bytes);
+    int without = lost_uploads(false, scenario, family_arg, body_bytes);
+    cr_expect_eq(with, 0, "%zu-byte upload: %d of %d responses lost with the library",
+                 body_bytes, with, TRIES);
+    cr_expect_gt(without, 0,
+                 "%zu-byte upload: no response lost without the library, the test proves "
+                 "nothing", body_bytes);
+}
+
+TestSuite(scenario, .timeout = 120);
+
+Test(scenario, A_early_error_3k)
+{
+    expect_upload_fixed("early-error", NULL, 3 * 1000);
+}
+
+Test(scenario, A_early_error_1m)
+{
+    expect_upload_fixed("early-error", NULL, 1000 * 1000);
+}
+
+Test(scenario, A_early_error_20m)
+{
+    expect_upload_fixed("early-error", NULL, 20 * 1000 * 1000);
+}
+
+/* Sends `first`, then after a short pause `second` (NULL: nothing), then
+ * reads the response; true if all TRIES responses arrived whole. */
+static bool sized_reply_arrives(bool preload, const char *scenario, const char *first,
+                                const char *second, size_t response_bytes)
+{
+    struct server s;
+    server_start(&s, preload, serve(scenario, NULL), NULL);
+    int intact = 0;
+    for (int i = 0; i < TRIES; i++) {
+        int fd = client_connect(AF_INET, s.port);
+        struct reply r = { 0 };
+        r.write_errno = client_send(fd, first, strlen(first));
+        if (second && !r.write_errno) {
+            sleep_ms(5);
+            r.write_errno = client_send(fd, second, strlen(second));
+        }
+        if (!r.write_errno)
+            client_read_reply(fd, &r);
+        if (reply_is_sized(&r, response_bytes))
+            intact++;
+        reply_free(&r);
+        close(fd);
+    }
+    cr_expect_eq(server_wait(&s, 40000), 0, "server failed: %s", server_stderr(&s));
+    return intact == TRIES;
+}
+
+#define FIRST_REQUEST "GET /1 HTTP/1.1\r\nHost: test\r\n\r\n"
+#define SECOND_REQUEST "GET /2 HTTP/1.1\r\nHost: test\r\n\r\n"
+
+Test(scenario, B_pipelined_first_response_intact)
+{
+    cr_expect(sized_reply_arrives(true, "pipeline", FIRST_REQUEST, SECOND_REQUEST,
+                                  PIPELINE_RESPONSE_BYTES),
+              "the first response was cut with the library");
+    cr_expect(!sized_reply_arrives(false, "pipeline", FIRST_REQUEST, SECOND_REQUEST,
+                                   PIPELINE_RESPONSE_BYTES),
+              "the first response survived without the library: the test proves nothing");
+}
+
+/* A request followed at once by 16 KiB the server will never read. */
+static char *request_with_extra_bytes(void)
+{
+    static char payload[16384 + 64];
+    if (!payload[0]) {
+        memset(payload, 'y', sizeof payload - 1);
+        memcpy(payload, FIRST_REQUEST, strlen(FIRST_REQUEST));
+    }
+    return payload;
+}
+
+Test(scenario, C_big_response_with_unread_input)
+{
+    cr_expect(sized_reply_arrives(true, "big-response", request_with_extra_bytes(), NULL,
+                                  BIG_RESPONSE_BYTES),
+              "the 8 MB response was cut with the library");
+    cr_expect(!sized_reply_arrives(false, "big-response", request_with_extra_bytes(), NULL,
+                                   BIG_RESPONSE_BYTES),
+              "the 8 MB response survived without the library: the test proves nothing");
+}
+
+Test(scenario, G_shutdown_rdwr_then_close)
+{
+    cr_expect(sized_reply_arrives(true, "shutdown-rdwr", request_with_extra_bytes(), NULL,
+                                  PIPELINE_RESPONSE_BYTES),
+              "the response was cut with the library");
+    cr_expect(!sized_reply_arrives(false, "shutdown-rdwr", request_with_extra_bytes(), NULL,
+                                   PIPELINE_RESPONSE_BYTES),
+              "the response survived without the library: the test proves nothing");
+}
+
+Test(scenario, I_ipv6_loopback)
+{
+    int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    bool ipv6 = probe >= 0 && bind(probe, (struct sockaddr *)&a, sizeof a) == 0;
+    if (probe >= 0)
+        close(probe);
+    if (!ipv6)
+        cr_skip_test("no IPv6 loopback on this machine");
+    expect_upload_fixed("early-error", "--ipv6", 1000 * 1000);
+}
+
+Test(scenario, J_nonblocking_epoll_server)
+{
+    /* The server itself fails (exit 3) on an epoll event for a closed fd. */
+    expect_upload_fixed("nonblocking", NULL, 1000 * 1000);
+}
+
+/* D: a client that never closes cannot keep a server socket beyond the
+ * idle timeout, nor beyond the total cap by dripping bytes. */
+static const char *const short_timeouts[] = {
+    "LINGERCLOSE_IDLE_TIMEOUT=500ms",
+    "LINGERCLOSE_TIMEOUT=2s",
+    NULL,
+};
+
+static const char *const hold_args[] = {
+    "--scenario", "early-error", "--connections", "1", NULL,
+};
+
+Test(scenario, D_silent_client_released_at_idle_timeout)
+{
+    struct server s;
+    server_start(&s, true, hold_args, short_timeouts);
+    int fd = client_connect(AF_INET, s.port);
+    cr_assert_eq(client_send(fd, "POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nabc", 42), 0);
+    char buf[512];
+    cr_assert_gt(recv(fd, buf, sizeof buf, 0), 0);
+    long long closed_at = now_ms();
+    sleep_ms(150);
+    cr_expect_gt(server_side_inode(s.port, local_port(fd)), 0,
+                 "the server socket was not lingering");
+    long long released_at = 0;
+    while (now_ms() - closed_at < 3000) {
+        if (server_side_inode(s.port, local_port(fd)) <= 0) {
+            released_at = now_ms();
+            break;
+        }
+        sleep_ms(20);
+    }
+    cr_expect_neq(released_at, 0, "the server socket outlived the idle timeout by > 2.5 s");
+    cr_expect_leq(released_at - closed_at, 500 + 400, "released after %lld ms",
+                  released_at - closed_at);
+    close(fd);
+    server_wait(&s, 10000);
+}
+
+Test(scenario, D_dripping_client_released_at_total_cap)
+{
+    struct server s;
+    server_start(&s, true, hold_args, short_timeouts);
+    int fd = client_connect(AF_INET, s.port);
+    cr_assert_eq(client_send(fd, "POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nabc", 42), 0);
+    char buf[512];
+    cr_assert_gt(recv(fd, buf, sizeof buf, 0), 0);
+    long long closed_at = now_ms();
+    long long released_at = 0;
+    bool held_past_idle = false;
+    while (now_ms() - closed_at < 4000) {
+        long inode = server_side_inode(s.port, local_port(fd));
+        if (inode <= 0) {
+            released_at = now_ms();
+            break;
+        }
+        if (now_ms() - closed_at > 1200)
+            held_past_idle = true;
+        send(fd, "z", 1, MSG_NOSIGNAL); /* one byte, well inside the idle timeout */
+        sleep_ms(200);
+    }
+    cr_expect(held_past_idle, "dripping did not keep the drain past the idle timeout");
+    cr_expect_neq(released_at, 0, "the server socket outlived the 2 s total cap by > 2 s");
+    cr_expect_leq(released_at - closed_at, 2000 + 500, "released after %lld ms",
+                  released_at - closed_at);
+    close(fd);
+    server_wait(&s, 10000);
+}
+
+static const char *const debug_log[] = { "LINGERCLOSE_LOG=debug", NULL };
+
+Test(scenario, E_clean_close_is_plain_and_starts_no_thread)
+{
+    static const char *const args[] = {
+        "--scenario", "clean", "--connections", "1", NULL,
+    };
+    struct server s;
+    server_start(&s, true, args, debug_log);
+    int fd = client_connect(AF_INET, s.port);
+    cr_assert_eq(client_send(fd, "GET / HTTP/1.1\r\n\r\n", 18), 0);
+    shutdown(fd, SHUT_WR);
+    struct reply r = { 0 };
+    client_read_reply(fd, &r);
+    cr_expect(reply_is_early_error(&r), "the response did not arrive (%zu bytes, errno %d)",
+              r.len, r.read_errno);
+    reply_free(&r);
+    sleep_ms(100);
+    cr_expect_eq(server_thread_count(&s), 1, "the server has extra threads");
+    close(fd);
+    cr_expect_eq(server_wait(&s, 10000), 0);
+    char *log = server_stderr(&s);
+    cr_expect(strstr(log, "plain (peer-closed)"), "no plain close logged: %s", log);
+    cr_expect(!strstr(log, "drain thread started"), "a drain thread started: %s", log);
+    free(log);
+}
+
+/* F: an app that asked for an abortive close still sends a RST. */
+static int read_result_after_abortive_close(const char *scenario, bool preload)
+{
+    static const char *args[] = { "--scenario", NULL, "--connections", "1", NULL };
+    args[1] = scenario;
+    struct server s;
+    server_start(&s, preload, args, debug_log);
+    int fd = client_connect(AF_INET, s.port);
+    cr_assert_eq(client_send(fd, "GET / HTTP/1.1\r\n\r\n", 18), 0);
+    struct reply r = { 0 };
+    client_read_reply(fd, &r);
+    reply_free(&r);
+    close(fd);
+    cr_expect_eq(server_wait(&s, 10000), 0);
+    return r.read_errno;
+}
+
+Test(scenario, F_so_linger_zero_still_resets)
+{
+    cr_expect_eq(read_result_after_abortive_close("abortive", true), ECONNRESET);
+    cr_expect_eq(read_result_after_abortive_close("abortive", false), ECONNRESET);
+}
+
+Test(scenario, F_so_linger_zero_inherited_from_listener)
+{
+    cr_expect_eq(read_result_after_abortive_close("abortive-listener", true), ECONNRESET);
+    cr_expect_eq(read_result_after_abortive_close("abortive-listener", false), ECONNRESET);
+}
+
+/* H: bad values are named once each on stderr, and the server works on
+ * defaults (the fix still happens). */
+Test(scenario, H_bad_environment_values)
+{
+    static const char *const bad[] = {
+        "LINGERCLOSE_MODE=sometimes",
+        "LINGERCLOSE_IDLE_TIMEOUT=abc",
+        "LINGERCLOSE_TIMEOUT=-5s",
+        "LINGERCLOSE_MAX_BYTES=12Q",
+        "LINGERCLOSE_MAX_SOCKETS=99999999999999999999",
+        "LINGERCLOSE_LOG=loud",
+        NULL,
+    };
+    struct server s;
+    server_start(&s, true, serve("early-error", NULL), bad);
+    for (int i = 0; i < TRIES; i++) {
+        struct reply r = { 0 };
+        client_upload(AF_INET, s.port, 1000 * 1000, &r);
+        cr_expect(reply_is_early_error(&r), "try %d: response lost", i);
+        reply_free(&r);
+    }
+    cr_expect_eq(server_wait(&s, 40000), 0);
+    char *log = server_stderr(&s);
+    for (int i = 0; bad[i]; i++) {
+        char name[64];
+        size_t n = strcspn(bad[i], "=");
+        snprintf(name, sizeof name, "%.*s='%s'", (int)n, bad[i], bad[i] + n + 1);
+        char *first = strstr(log, name);
+        cr_expect(first, "no warning for %s in: %s", bad[i], log);
+        cr_expect(!first || !strstr(first + 1, name), "more than one warning for %s", bad[i]);
+    }
+    free(log);
+}

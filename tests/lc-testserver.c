@@ -1,1 +1,281 @@
-int main(void) { return 0; }
+/* A small server for the integration tests. It knows nothing of
+ * lingerclose: each scenario is the way some real server closes a
+ * connection. It prints "PORT <n>" on stdout once it listens, serves the
+ * given number of connections one after the other, waits until its stdin
+ * is closed (the test is done with it), and exits 0, or non-zero if
+ * something the scenario checks went wrong. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BIG_RESPONSE_BYTES (8u << 20)
+#define PIPELINE_RESPONSE_BYTES (8u << 20)
+#define EARLY_ERROR_RESPONSE \
+    "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 19\r\n\r\nrequest too large.\n"
+
+static void die(const char *what)
+{
+    fprintf(stderr, "lc-testserver: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            die("write");
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Headers plus a body of `size` bytes of a repeating pattern, so the client
+ * can check every byte. */
+static void send_sized_response(int fd, size_t size)
+{
+    char head[128];
+    int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+                     size);
+    write_all(fd, head, (size_t)n);
+    static char chunk[65536];
+    for (size_t i = 0; i < sizeof chunk; i++)
+        chunk[i] = (char)('a' + i % 26);
+    for (size_t sent = 0; sent < size;) {
+        size_t len = size - sent < sizeof chunk ? size - sent : sizeof chunk;
+        write_all(fd, chunk, len);
+        sent += len;
+    }
+}
+
+static ssize_t read_some(int fd, size_t max)
+{
+    char buf[65536];
+    if (max > sizeof buf)
+        max = sizeof buf;
+    ssize_t n;
+    do
+        n = read(fd, buf, max);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+static void read_to_eof(int fd)
+{
+    while (read_some(fd, 65536) > 0)
+        ;
+}
+
+static void set_abortive_linger(int fd)
+{
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
+        die("setsockopt(SO_LINGER)");
+}
+
+/* Each returns once it has closed the connection. */
+static void serve_early_error(int fd)
+{
+    read_some(fd, 1024);
+    write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+    close(fd);
+}
+
+static void serve_pipeline(int fd)
+{
+    read_some(fd, 65536);
+    send_sized_response(fd, PIPELINE_RESPONSE_BYTES);
+    close(fd);
+}
+
+static void serve_big_response(int fd)
+{
+    read_some(fd, 1024);
+    send_sized_response(fd, BIG_RESPONSE_BYTES);
+    close(fd);
+}
+
+static void serve_clean(int fd)
+{
+    read_to_eof(fd);
+    write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+    close(fd);
+}
+
+static void serve_abortive(int fd)
+{
+    set_abortive_linger(fd);
+    read_some(fd, 1024);
+    close(fd);
+}
+
+static void serve_abortive_inherited(int fd)
+{
+    read_some(fd, 1024);
+    close(fd);
+}
+
+static void serve_shutdown_rdwr(int fd)
+{
+    read_some(fd, 1024);
+    send_sized_response(fd, PIPELINE_RESPONSE_BYTES);
+    if (shutdown(fd, SHUT_RDWR) != 0)
+        die("shutdown");
+    close(fd);
+}
+
+struct scenario {
+    const char *name;
+    void (*serve)(int fd);
+};
+
+static const struct scenario scenarios[] = {
+    { "early-error", serve_early_error },
+    { "pipeline", serve_pipeline },
+    { "big-response", serve_big_response },
+    { "clean", serve_clean },
+    { "abortive", serve_abortive },
+    { "abortive-listener", serve_abortive_inherited },
+    { "shutdown-rdwr", serve_shutdown_rdwr },
+    { "nonblocking", NULL }, /* event loop below */
+};
+
+/* An epoll event loop with non-blocking sockets, the way modern servers
+ * run: it closes without EPOLL_CTL_DEL (close removes the registration)
+ * and fails if it ever gets an event for a descriptor it closed. */
+static int serve_nonblocking(int listener, int connections)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        die("epoll_create1");
+    fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = listener };
+    epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
+    bool open_fds[65536] = { false };
+    int served = 0, stale = 0;
+    time_t quiet_until = 0;
+    while (served < connections || time(NULL) < quiet_until) {
+        struct epoll_event events[16];
+        int n = epoll_wait(ep, events, 16, 200);
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == listener) {
+                int c;
+                while ((c = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+                    struct epoll_event cev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = c };
+                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+                    open_fds[c] = true;
+                }
+                continue;
+            }
+            if (fd < 0 || fd >= 65536 || !open_fds[fd]) {
+                fprintf(stderr, "lc-testserver: event 0x%x for closed fd %d\n", events[i].events, fd);
+                stale++;
+                continue;
+            }
+            char buf[1024];
+            if (read(fd, buf, sizeof buf) < 0 && errno == EAGAIN)
+                continue;
+            write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+            close(fd);
+            open_fds[fd] = false;
+            if (++served == connections)
+                quiet_until = time(NULL) + 1; /* watch for stale events a little longer */
+        }
+    }
+    return stale ? 3 : 0;
+}
+
+static int open_listener(int family, bool abortive)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("socket");
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (abortive)
+        set_abortive_linger(fd);
+    struct sockaddr_storage ss = { 0 };
+    socklen_t len;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+    }
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+        die("bind");
+    if (listen(fd, 64) != 0)
+        die("listen");
+    len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    int port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                        : ((struct sockaddr_in *)&ss)->sin_port);
+    printf("PORT %d\n", port);
+    fflush(stdout);
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = "early-error";
+    int family = AF_INET, connections = 1;
+    static const struct option options[] = {
+        { "scenario", required_argument, NULL, 's' },
+        { "ipv6", no_argument, NULL, '6' },
+        { "connections", required_argument, NULL, 'n' },
+        { NULL, 0, NULL, 0 },
+    };
+    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
+        switch (c) {
+        case 's': name = optarg; break;
+        case '6': family = AF_INET6; break;
+        case 'n': connections = atoi(optarg); break;
+        default: return 2;
+        }
+    }
+    const struct scenario *scenario = NULL;
+    for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
+        if (strcmp(scenarios[i].name, name) == 0)
+            scenario = &scenarios[i];
+    if (!scenario) {
+        fprintf(stderr, "lc-testserver: unknown scenario %s\n", name);
+        return 2;
+    }
+
+    int listener = open_listener(family, strcmp(name, "abortive-listener") == 0);
+    int status = 0;
+    if (!scenario->serve) {
+        status = serve_nonblocking(listener, connections);
+    } else {
+        for (int i = 0; i < connections; i++) {
+            int fd = accept(listener, NULL, NULL);
+            if (fd < 0)
+                die("accept");
+            scenario->serve(fd);
+        }
+    }
+    char ignored[64];
+    while (read(STDIN_FILENO, ignored, sizeof ignored) > 0)
+        ;
+    close(listener);
+    return status;
+}
