@@ -2,6 +2,7 @@
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -104,8 +105,11 @@ static bool parse_scaled(const char *text, const struct unit *units, uint64_t mi
     if (!unit)
         return false;
 
+    uint64_t limit = max / unit->factor;
+    if (limit > LLONG_MAX)
+        limit = LLONG_MAX;
     const char *error = NULL;
-    long long number = strtonum(digits, 0, (long long)(max / unit->factor), &error);
+    long long number = strtonum(digits, 0, (long long)limit, &error);
     if (error)
         return false;
     uint64_t value = (uint64_t)number * unit->factor;
@@ -178,12 +182,28 @@ void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
     };
 }
 
+#define SHOWN_VALUE_MAX 64
+
+/* The value as the complaint shows it: short enough that the line always
+ * ends with the default used, and on one line whatever it contains. */
+static void printable_value(char *out, size_t size, const char *value)
+{
+    size_t len = strlcpy(out, value, size);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    if (len >= size)
+        strlcpy(out + size - 4, "...", 4);
+}
+
 static void complain_about(lc_complain_fn complain, const char *name, const char *value,
                            const char *accepted, const char *default_text)
 {
+    char shown[SHOWN_VALUE_MAX + 1];
+    printable_value(shown, sizeof shown, value);
     char line[400];
     lc_formatf(line, sizeof line, "%s='%s' is not valid (accepted: %s); using the default %s",
-               name, value, accepted, default_text);
+               name, shown, accepted, default_text);
     complain(line);
 }
 

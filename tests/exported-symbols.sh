@@ -9,7 +9,7 @@
 
 set -u
 
-NM=${NM:-nm}
+NM=${NM:-nm} # may be a command with options, such as "nm -B"
 
 fail() {
     echo "FAIL: $*" >&2
@@ -65,7 +65,9 @@ awk '
 
 [ -s "$tmp/expected" ] || fail "no global names found in $LC_MAPFILE"
 
-"$NM" -D --defined-only "$LC_LIBRARY" >"$tmp/nm.out" 2>"$tmp/nm.err" || {
+# $NM may hold options (libtool sets "nm -B"): split it.
+# shellcheck disable=SC2086
+$NM -D --defined-only "$LC_LIBRARY" >"$tmp/nm.out" 2>"$tmp/nm.err" || {
     cat "$tmp/nm.err" >&2
     fail "$NM -D --defined-only $LC_LIBRARY failed"
 }

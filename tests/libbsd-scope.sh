@@ -10,7 +10,7 @@
 
 set -u
 
-NM=${NM:-nm}
+NM=${NM:-nm} # may be a command with options, such as "nm -B"
 
 fail() {
     echo "FAIL: $*" >&2
@@ -55,7 +55,9 @@ libc=$(resolved libc.so.6)
 # versions (name@VERSION) that no new program can bind to, and not names that
 # start with '_'.
 exported_names() {
-    "$NM" -D --defined-only "$1" >"$tmp/nm.out" 2>"$tmp/nm.err" || {
+    # $NM may hold options (libtool sets "nm -B"): split it.
+    # shellcheck disable=SC2086
+    $NM -D --defined-only "$1" >"$tmp/nm.out" 2>"$tmp/nm.err" || {
         cat "$tmp/nm.err" >&2
         fail "$NM -D --defined-only $1 failed"
     }
@@ -84,7 +86,7 @@ fi
 
 echo "libc:   $libc"
 echo "libbsd: $libbsd"
-echo "symbols defined by both, checked:" $(cat "$tmp/both")
+echo "symbols defined by both, checked: $(tr '\n' ' ' <"$tmp/both")"
 
 # Controls that show the probe sees the preload at all: a symbol the library
 # interposes must resolve to the library, and one only libbsd defines to
