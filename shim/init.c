@@ -39,7 +39,7 @@ __attribute__((constructor)) static void lingerclose_init(void)
 
 __attribute__((destructor)) static void lingerclose_fini(void)
 {
-    if (!lc_log_enabled(LC_LOG_INFO))
+    if (!lc_log_enabled(LC_LOG_INFO) || !atomic_load(&lc_stats.closes_seen))
         return;
     char line[400];
     lc_stats_format(line, sizeof line);

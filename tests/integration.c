@@ -328,3 +328,42 @@ Test(scenario, H_bad_environment_values)
     }
     free(log);
 }
+
+/* Fork-per-connection servers: the parent closes its copy right after
+ * fork() while the child serves the client. The library must leave the
+ * parent's copy alone; --naive-parent-shutdown shows what happens to the
+ * child's client when it does not. */
+static int forked_responses_received(bool preload, bool naive)
+{
+    static const char *args[8];
+    snprintf(connections_arg, sizeof connections_arg, "%d", TRIES);
+    const char *base[] = { "--scenario", "fork-per-connection", "--connections",
+                           connections_arg, naive ? "--naive-parent-shutdown" : NULL, NULL };
+    memcpy(args, base, sizeof base);
+    struct server s;
+    server_start(&s, preload, args, NULL);
+    int received = 0;
+    for (int i = 0; i < TRIES; i++) {
+        int fd = client_connect(AF_INET, s.port);
+        struct reply r = { 0 };
+        r.write_errno = client_send(fd, FIRST_REQUEST, strlen(FIRST_REQUEST));
+        if (!r.write_errno)
+            client_read_reply(fd, &r);
+        if (reply_is_early_error(&r))
+            received++;
+        reply_free(&r);
+        close(fd);
+    }
+    server_wait(&s, 20000);
+    return received;
+}
+
+Test(ownership, fork_per_connection_child_keeps_its_connection)
+{
+    cr_expect_eq(forked_responses_received(true, false), TRIES,
+                 "the library cut connections served by a child");
+    cr_expect_eq(forked_responses_received(false, false), TRIES);
+    cr_expect_eq(forked_responses_received(false, true), 0,
+                 "a shutdown in the parent did not cut the child's connection: the test "
+                 "proves nothing");
+}

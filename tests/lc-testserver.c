@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +138,29 @@ static void serve_shutdown_rdwr(int fd)
     close(fd);
 }
 
+static bool naive_parent_shutdown;
+
+/* Fork per connection (inetd, busybox httpd, mini_httpd): the parent
+ * closes its copy at once while the child serves the client. With
+ * --naive-parent-shutdown the parent first does what a careless preload
+ * would do to that copy: shut the socket down. */
+static void serve_forked(int fd)
+{
+    pid_t child = fork();
+    if (child < 0)
+        die("fork");
+    if (child == 0) {
+        read_some(fd, 1024);
+        nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL); /* the parent has let go */
+        write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+        close(fd);
+        _exit(0);
+    }
+    if (naive_parent_shutdown)
+        shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
 struct scenario {
     const char *name;
     void (*serve)(int fd);
@@ -150,6 +174,7 @@ static const struct scenario scenarios[] = {
     { "abortive", serve_abortive },
     { "abortive-listener", serve_abortive_inherited },
     { "shutdown-rdwr", serve_shutdown_rdwr },
+    { "fork-per-connection", serve_forked },
     { "nonblocking", NULL }, /* event loop below */
 };
 
@@ -242,6 +267,7 @@ int main(int argc, char **argv)
         { "scenario", required_argument, NULL, 's' },
         { "ipv6", no_argument, NULL, '6' },
         { "connections", required_argument, NULL, 'n' },
+        { "naive-parent-shutdown", no_argument, NULL, 'N' },
         { NULL, 0, NULL, 0 },
     };
     for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
@@ -249,6 +275,7 @@ int main(int argc, char **argv)
         case 's': name = optarg; break;
         case '6': family = AF_INET6; break;
         case 'n': connections = atoi(optarg); break;
+        case 'N': naive_parent_shutdown = true; break;
         default: return 2;
         }
     }
@@ -276,6 +303,9 @@ int main(int argc, char **argv)
     char ignored[64];
     while (read(STDIN_FILENO, ignored, sizeof ignored) > 0)
         ;
+    for (int child_status; wait(&child_status) > 0;)
+        if (!WIFEXITED(child_status) || WEXITSTATUS(child_status) != 0)
+            status = 4;
     close(listener);
     return status;
 }
