@@ -178,18 +178,25 @@ static const char *const short_timeouts[] = {
     NULL,
 };
 
-static const char *const hold_args[] = {
-    "--scenario", "early-error", "--connections", "1", NULL,
-};
+/* Starts an early-error server under the library with short timeouts and
+ * gets its answer on a connection the client then keeps open. */
+static int open_connection_answered_early(struct server *s)
+{
+    static const char *const args[] = {
+        "--scenario", "early-error", "--connections", "1", NULL,
+    };
+    server_start(s, true, args, short_timeouts);
+    int fd = client_connect(AF_INET, s->port);
+    cr_assert_eq(client_send(fd, "POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nabc", 42), 0);
+    char buf[512];
+    cr_assert_gt(recv(fd, buf, sizeof buf, 0), 0);
+    return fd;
+}
 
 Test(scenario, D_silent_client_released_at_idle_timeout)
 {
     struct server s;
-    server_start(&s, true, hold_args, short_timeouts);
-    int fd = client_connect(AF_INET, s.port);
-    cr_assert_eq(client_send(fd, "POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nabc", 42), 0);
-    char buf[512];
-    cr_assert_gt(recv(fd, buf, sizeof buf, 0), 0);
+    int fd = open_connection_answered_early(&s);
     long long closed_at = now_ms();
     sleep_ms(150);
     cr_expect_gt(server_side_inode(s.port, local_port(fd)), 0,
@@ -212,11 +219,7 @@ Test(scenario, D_silent_client_released_at_idle_timeout)
 Test(scenario, D_dripping_client_released_at_total_cap)
 {
     struct server s;
-    server_start(&s, true, hold_args, short_timeouts);
-    int fd = client_connect(AF_INET, s.port);
-    cr_assert_eq(client_send(fd, "POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nabc", 42), 0);
-    char buf[512];
-    cr_assert_gt(recv(fd, buf, sizeof buf, 0), 0);
+    int fd = open_connection_answered_early(&s);
     long long closed_at = now_ms();
     long long released_at = 0;
     bool held_past_idle = false;
