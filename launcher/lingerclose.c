@@ -81,21 +81,13 @@ enum option_id {
     OPTION_VERSION,
 };
 
-#define DURATION_ACCEPTED \
-    "1ms to 1h, a number with an optional ms, s or m suffix; a bare number is seconds"
-
-/* The accepted texts are the library's own, from its complaints about the
- * variables. */
 static const struct setting settings[SETTING_COUNT] = {
-    [SETTING_MODE] = { "LINGERCLOSE_MODE", valid_mode, "auto, always, off" },
-    [SETTING_IDLE_TIMEOUT] = { "LINGERCLOSE_IDLE_TIMEOUT", valid_duration, DURATION_ACCEPTED },
-    [SETTING_TIMEOUT] = { "LINGERCLOSE_TIMEOUT", valid_duration, DURATION_ACCEPTED },
-    [SETTING_MAX_SOCKETS] = { "LINGERCLOSE_MAX_SOCKETS", valid_count,
-                              "an integer from 1 to 1048576" },
-    [SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", valid_size,
-                            "0 or 'unlimited' for no cap, or a size up to 1048576G with an "
-                            "optional K, M or G suffix" },
-    [SETTING_LOG] = { "LINGERCLOSE_LOG", valid_log_level, "error, warn, info, debug" },
+    [SETTING_MODE] = { "LINGERCLOSE_MODE", valid_mode, LC_ACCEPTED_MODE },
+    [SETTING_IDLE_TIMEOUT] = { "LINGERCLOSE_IDLE_TIMEOUT", valid_duration, LC_ACCEPTED_DURATION },
+    [SETTING_TIMEOUT] = { "LINGERCLOSE_TIMEOUT", valid_duration, LC_ACCEPTED_DURATION },
+    [SETTING_MAX_SOCKETS] = { "LINGERCLOSE_MAX_SOCKETS", valid_count, LC_ACCEPTED_COUNT },
+    [SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", valid_size, LC_ACCEPTED_SIZE },
+    [SETTING_LOG] = { "LINGERCLOSE_LOG", valid_log_level, LC_ACCEPTED_LOG_LEVEL },
 };
 
 static const struct option long_options[] = {

@@ -223,10 +223,7 @@ static void load_duration(const char *name, uint32_t *target, lc_getenv_fn geten
         return;
     char def[32];
     format_ms(def, sizeof def, *target);
-    complain_about(complain, name, text,
-                   "1ms to 1h, a number with an optional ms, s or m suffix; a bare number "
-                   "is seconds",
-                   def);
+    complain_about(complain, name, text, LC_ACCEPTED_DURATION, def);
 }
 
 void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn getenv_fn,
@@ -237,28 +234,24 @@ void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn
 
     text = getenv_fn("LINGERCLOSE_LOG");
     if (text && !lc_parse_log_level(text, &conf->log_level))
-        complain_about(complain, "LINGERCLOSE_LOG", text, "error, warn, info, debug", "warn");
+        complain_about(complain, "LINGERCLOSE_LOG", text, LC_ACCEPTED_LOG_LEVEL, "warn");
 
     text = getenv_fn("LINGERCLOSE_MODE");
     if (text && !lc_parse_mode(text, &conf->mode))
-        complain_about(complain, "LINGERCLOSE_MODE", text, "auto, always, off", "auto");
+        complain_about(complain, "LINGERCLOSE_MODE", text, LC_ACCEPTED_MODE, "auto");
 
     load_duration("LINGERCLOSE_IDLE_TIMEOUT", &conf->idle_timeout_ms, getenv_fn, complain);
     load_duration("LINGERCLOSE_TIMEOUT", &conf->total_timeout_ms, getenv_fn, complain);
 
     text = getenv_fn("LINGERCLOSE_MAX_BYTES");
     if (text && !lc_parse_size(text, LC_MAX_MAX_BYTES, &conf->max_bytes))
-        complain_about(complain, "LINGERCLOSE_MAX_BYTES", text,
-                       "0 or 'unlimited' for no cap, or a size up to 1048576G with an optional "
-                       "K, M or G suffix",
-                       "unlimited");
+        complain_about(complain, "LINGERCLOSE_MAX_BYTES", text, LC_ACCEPTED_SIZE, "unlimited");
 
     text = getenv_fn("LINGERCLOSE_MAX_SOCKETS");
     if (text && !lc_parse_count(text, LC_MIN_MAX_SOCKETS, LC_MAX_MAX_SOCKETS, &conf->max_sockets)) {
         char def[24];
         lc_formatf(def, sizeof def, "%u", conf->max_sockets);
-        complain_about(complain, "LINGERCLOSE_MAX_SOCKETS", text, "an integer from 1 to 1048576",
-                       def);
+        complain_about(complain, "LINGERCLOSE_MAX_SOCKETS", text, LC_ACCEPTED_COUNT, def);
     }
 }
 

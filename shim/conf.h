@@ -31,6 +31,16 @@ struct lc_conf {
 #define LC_DEFAULT_MAX_SOCKETS_CEILING 16384u
 #define LC_DEFAULT_MAX_SOCKETS_FLOOR 16u
 
+/* What each kind of value accepts, worded for messages; the library's
+ * complaints and the launcher's errors both use these. */
+#define LC_ACCEPTED_MODE "auto, always, off"
+#define LC_ACCEPTED_LOG_LEVEL "error, warn, info, debug"
+#define LC_ACCEPTED_DURATION \
+    "1ms to 1h, a number with an optional ms, s or m suffix; a bare number is seconds"
+#define LC_ACCEPTED_SIZE \
+    "0 or 'unlimited' for no cap, or a size up to 1048576G with an optional K, M or G suffix"
+#define LC_ACCEPTED_COUNT "an integer from 1 to 1048576"
+
 /* Each parser returns true and sets *out, or returns false and leaves *out
  * alone. */
 bool lc_parse_mode(const char *text, enum lc_mode *out);
