@@ -49,6 +49,12 @@ static bool valid_duration(const char *text)
     return lc_parse_duration_ms(text, LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS, &ms);
 }
 
+static bool valid_exit_duration(const char *text)
+{
+    uint32_t ms;
+    return lc_parse_duration_ms(text, 0, LC_MAX_EXIT_TIMEOUT_MS, &ms);
+}
+
 static bool valid_count(const char *text)
 {
     uint32_t count;
@@ -73,6 +79,7 @@ enum option_id {
     SETTING_MODE,
     SETTING_IDLE_TIMEOUT,
     SETTING_TIMEOUT,
+    SETTING_EXIT_TIMEOUT,
     SETTING_MAX_SOCKETS,
     SETTING_MAX_BYTES,
     SETTING_LOG,
@@ -85,6 +92,8 @@ static const struct setting settings[SETTING_COUNT] = {
     [SETTING_MODE] = { "LINGERCLOSE_MODE", valid_mode, LC_ACCEPTED_MODE },
     [SETTING_IDLE_TIMEOUT] = { "LINGERCLOSE_IDLE_TIMEOUT", valid_duration, LC_ACCEPTED_DURATION },
     [SETTING_TIMEOUT] = { "LINGERCLOSE_TIMEOUT", valid_duration, LC_ACCEPTED_DURATION },
+    [SETTING_EXIT_TIMEOUT] = { "LINGERCLOSE_EXIT_TIMEOUT", valid_exit_duration,
+                               LC_ACCEPTED_EXIT_DURATION },
     [SETTING_MAX_SOCKETS] = { "LINGERCLOSE_MAX_SOCKETS", valid_count, LC_ACCEPTED_COUNT },
     [SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", valid_size, LC_ACCEPTED_SIZE },
     [SETTING_LOG] = { "LINGERCLOSE_LOG", valid_log_level, LC_ACCEPTED_LOG_LEVEL },
@@ -94,6 +103,7 @@ static const struct option long_options[] = {
     { "mode", required_argument, NULL, SETTING_MODE },
     { "idle-timeout", required_argument, NULL, SETTING_IDLE_TIMEOUT },
     { "timeout", required_argument, NULL, SETTING_TIMEOUT },
+    { "exit-timeout", required_argument, NULL, SETTING_EXIT_TIMEOUT },
     { "max-sockets", required_argument, NULL, SETTING_MAX_SOCKETS },
     { "max-bytes", required_argument, NULL, SETTING_MAX_BYTES },
     { "log", required_argument, NULL, SETTING_LOG },
@@ -116,6 +126,8 @@ static void print_help(void)
           "  --mode=MODE          auto (linger only when needed), always, or off\n"
           "  --idle-timeout=DUR   end a lingering close after DUR without input (2s)\n"
           "  --timeout=DUR        end a lingering close after DUR in total (30s)\n"
+          "  --exit-timeout=DUR   when COMMAND ends holding connections, wait at most\n"
+          "                       DUR for their peers; 0 to 60s, 0 for no wait (2s)\n"
           "  --max-sockets=N      linger on at most N sockets at once, 1 to 1048576\n"
           "                       (a quarter of the open-file limit, 16 to 16384)\n"
           "  --max-bytes=SIZE     discard at most SIZE bytes per socket; SIZE takes\n"
@@ -127,7 +139,8 @@ static void print_help(void)
           "DUR is 1ms to 1h: a number with an optional ms, s or m suffix; a bare\n"
           "number is seconds. Each option sets the LINGERCLOSE_* variable of the\n"
           "same name (LINGERCLOSE_MODE, LINGERCLOSE_IDLE_TIMEOUT, LINGERCLOSE_TIMEOUT,\n"
-          "LINGERCLOSE_MAX_SOCKETS, LINGERCLOSE_MAX_BYTES, LINGERCLOSE_LOG), and the\n"
+          "LINGERCLOSE_EXIT_TIMEOUT, LINGERCLOSE_MAX_SOCKETS, LINGERCLOSE_MAX_BYTES,\n"
+          "LINGERCLOSE_LOG), and the\n"
           "library is appended to LD_PRELOAD. Options after COMMAND are COMMAND's.\n"
           "\n"
           "Exit status: 125 if lingerclose itself fails, 126 if COMMAND cannot be run,\n"

@@ -15,6 +15,7 @@ struct lc_conf lc_conf = {
     .mode = LC_MODE_AUTO,
     .idle_timeout_ms = LC_DEFAULT_IDLE_TIMEOUT_MS,
     .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
+    .exit_timeout_ms = LC_DEFAULT_EXIT_TIMEOUT_MS,
     .max_bytes = 0,
     .max_sockets = 256,
     .log_level = LC_LOG_WARN,
@@ -176,6 +177,7 @@ void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
         .mode = LC_MODE_AUTO,
         .idle_timeout_ms = LC_DEFAULT_IDLE_TIMEOUT_MS,
         .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
+        .exit_timeout_ms = LC_DEFAULT_EXIT_TIMEOUT_MS,
         .max_bytes = 0,
         .max_sockets = lc_default_max_sockets(nofile_soft_limit),
         .log_level = LC_LOG_WARN,
@@ -215,15 +217,16 @@ static void format_ms(char *buf, size_t size, uint32_t ms)
         lc_formatf(buf, size, "%ums", ms);
 }
 
-static void load_duration(const char *name, uint32_t *target, lc_getenv_fn getenv_fn,
+static void load_duration(const char *name, uint32_t min_ms, uint32_t max_ms,
+                          const char *accepted, uint32_t *target, lc_getenv_fn getenv_fn,
                           lc_complain_fn complain)
 {
     const char *text = getenv_fn(name);
-    if (!text || lc_parse_duration_ms(text, LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS, target))
+    if (!text || lc_parse_duration_ms(text, min_ms, max_ms, target))
         return;
     char def[32];
     format_ms(def, sizeof def, *target);
-    complain_about(complain, name, text, LC_ACCEPTED_DURATION, def);
+    complain_about(complain, name, text, accepted, def);
 }
 
 void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn getenv_fn,
@@ -240,8 +243,12 @@ void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn
     if (text && !lc_parse_mode(text, &conf->mode))
         complain_about(complain, "LINGERCLOSE_MODE", text, LC_ACCEPTED_MODE, "auto");
 
-    load_duration("LINGERCLOSE_IDLE_TIMEOUT", &conf->idle_timeout_ms, getenv_fn, complain);
-    load_duration("LINGERCLOSE_TIMEOUT", &conf->total_timeout_ms, getenv_fn, complain);
+    load_duration("LINGERCLOSE_IDLE_TIMEOUT", LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS,
+                  LC_ACCEPTED_DURATION, &conf->idle_timeout_ms, getenv_fn, complain);
+    load_duration("LINGERCLOSE_TIMEOUT", LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS,
+                  LC_ACCEPTED_DURATION, &conf->total_timeout_ms, getenv_fn, complain);
+    load_duration("LINGERCLOSE_EXIT_TIMEOUT", 0, LC_MAX_EXIT_TIMEOUT_MS,
+                  LC_ACCEPTED_EXIT_DURATION, &conf->exit_timeout_ms, getenv_fn, complain);
 
     text = getenv_fn("LINGERCLOSE_MAX_BYTES");
     if (text && !lc_parse_size(text, LC_MAX_MAX_BYTES, &conf->max_bytes))

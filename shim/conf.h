@@ -16,6 +16,7 @@ struct lc_conf {
     enum lc_mode mode;
     uint32_t idle_timeout_ms;
     uint32_t total_timeout_ms;
+    uint32_t exit_timeout_ms; /* 0: no lingering when the process ends */
     uint64_t max_bytes; /* 0: no cap */
     uint32_t max_sockets;
     enum lc_log_level log_level;
@@ -25,6 +26,11 @@ struct lc_conf {
 #define LC_DEFAULT_TOTAL_TIMEOUT_MS 30000u
 #define LC_MIN_TIMEOUT_MS 1u
 #define LC_MAX_TIMEOUT_MS 3600000u
+/* A process that ends waits at most this long for its peers by default:
+ * long enough for a client that reads its response and closes, short
+ * enough not to hold up a service stop. */
+#define LC_DEFAULT_EXIT_TIMEOUT_MS 2000u
+#define LC_MAX_EXIT_TIMEOUT_MS 60000u
 #define LC_MAX_MAX_BYTES (UINT64_C(1) << 50) /* 1 PiB: "never" */
 #define LC_MIN_MAX_SOCKETS 1u
 #define LC_MAX_MAX_SOCKETS 1048576u
@@ -37,6 +43,9 @@ struct lc_conf {
 #define LC_ACCEPTED_LOG_LEVEL "error, warn, info, debug"
 #define LC_ACCEPTED_DURATION \
     "1ms to 1h, a number with an optional ms, s or m suffix; a bare number is seconds"
+#define LC_ACCEPTED_EXIT_DURATION \
+    "0 for no wait, or up to 60s, a number with an optional ms, s or m suffix; a bare number " \
+    "is seconds"
 #define LC_ACCEPTED_SIZE \
     "0 or 'unlimited' for no cap, or a size up to 1048576G with an optional K, M or G suffix"
 #define LC_ACCEPTED_COUNT "an integer from 1 to 1048576"

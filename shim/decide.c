@@ -5,6 +5,7 @@
 static const char *const reason_names[LC_REASON_COUNT] = {
     [LC_PLAIN_MODE_OFF] = "mode-off",
     [LC_PLAIN_NOT_OWNED] = "not-owned",
+    [LC_PLAIN_SHARED] = "shared",
     [LC_PLAIN_NOT_TCP] = "not-tcp",
     [LC_PLAIN_LISTENING] = "listening",
     [LC_PLAIN_ABORTIVE] = "abortive-linger",
@@ -58,6 +59,8 @@ enum lc_reason lc_decide(const struct lc_sockstate *s, enum lc_mode mode)
         return LC_PLAIN_MODE_OFF;
     if (!s->owned)
         return LC_PLAIN_NOT_OWNED;
+    if (s->shared)
+        return LC_PLAIN_SHARED;
     if (!s->is_tcp)
         return LC_PLAIN_NOT_TCP;
     if (s->tcp_state == LC_TCP_LISTEN)

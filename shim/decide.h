@@ -32,7 +32,8 @@ enum lc_tcp_state {
 };
 
 struct lc_sockstate {
-    bool owned;             /* created here since the last fork, never shared */
+    bool owned;             /* created or handed over here: the library saw all its copies */
+    bool shared;            /* another descriptor or process still holds it */
     bool child_may_hold;    /* inheritable, and this process has a child */
     bool is_tcp;            /* TCP_INFO answered */
     uint8_t tcp_state;      /* enum lc_tcp_state */
@@ -48,6 +49,7 @@ enum lc_reason {
     /* plain close */
     LC_PLAIN_MODE_OFF,
     LC_PLAIN_NOT_OWNED,
+    LC_PLAIN_SHARED,
     LC_PLAIN_NOT_TCP,
     LC_PLAIN_LISTENING,
     LC_PLAIN_ABORTIVE,

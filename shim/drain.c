@@ -5,10 +5,13 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,10 +25,11 @@
 enum { IDLE, STARTING, RUNNING, FAILED };
 
 #define NONE (-1)
-#define PIPE_TAG UINT32_MAX
+#define HANDOFF_TAG UINT32_MAX
 #define PRIVATE_FD_CEILING 65536
 #define RECVS_PER_WAKEUP 16
 #define DRAIN_STACK_SIZE (256 * 1024)
+#define START_WAIT_MS 5000
 
 /* One lingering socket. Two intrusive lists keep the deadlines ordered for
  * free: "by_start" in hand-off order (total timeout), "by_activity" in
@@ -45,13 +49,25 @@ struct list {
 
 static _Atomic int start_state = IDLE;
 static _Atomic uint32_t in_flight;
-static _Atomic int pipe_write_fd = NONE;
 static _Atomic int start_failures_logged;
+
+/* The program's side of the hand-off: a socket whose other end only the
+ * drain thread has. Its number is the library's one descriptor in the
+ * program's table (marked private there). */
+static _Atomic int handoff_fd = NONE;
+/* Hand-offs between reading handoff_fd and finishing their sendmsg. */
+static _Atomic int handoffs_sending;
+static __thread int handing_off __attribute__((tls_model("initial-exec")));
+
+/* Set by the drain thread once it runs in its own descriptor table
+ * (1), or could not get one (-errno). */
+static _Atomic int thread_report;
+static int thread_receive_fd = NONE;
 
 /* Everything below belongs to the drain thread, under lock (the lock only
  * exists so that fork() finds the state consistent). */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int pipe_read_fd = NONE;
+static int receive_fd = NONE;
 static int epoll_fd = NONE;
 static struct slot *slots;
 static uint32_t slot_count;
@@ -84,6 +100,8 @@ bool lc_drain_started(void)
     return atomic_load_explicit(&start_state, memory_order_acquire) == RUNNING;
 }
 
+/* Near the top of the descriptor range, so that the program's numbering is
+ * what it would be without the library. */
 static int private_fd_base(void)
 {
     struct rlimit nofile;
@@ -91,44 +109,77 @@ static int private_fd_base(void)
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
         ceiling = nofile.rlim_cur;
     /* Above 64Ki the kernel would grow the process's descriptor table (and
-     * every fork's copy of it) just for our few descriptors. */
+     * every fork's copy of it) just for our one descriptor. */
     if (ceiling > PRIVATE_FD_CEILING)
         ceiling = PRIVATE_FD_CEILING;
-    rlim_t reserve = (rlim_t)lc_conf.max_sockets + 2;
-    return (int)(ceiling > reserve ? ceiling - reserve : ceiling / 2);
+    return (int)(ceiling > 16 ? ceiling - 16 : ceiling / 2);
 }
 
-int lc_drain_private_dup(int fd)
+static int move_to_private(int fd)
 {
-    int private_fd = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)private_fd_base());
-    if (private_fd < 0)
-        return NONE;
-    if (!lc_fdtable_set(private_fd, LC_FD_PRIVATE)) {
-        lc_real_close(private_fd);
-        return NONE;
+    int moved = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)private_fd_base());
+    if (moved >= 0 && !lc_fdtable_set(moved, LC_FD_PRIVATE)) {
+        lc_real_close(moved);
+        moved = NONE;
     }
-    return private_fd;
+    return moved < 0 ? NONE : moved;
 }
 
-static void close_private(int private_fd)
+bool lc_drain_submit(int fd)
 {
-    lc_fdtable_set(private_fd, 0);
-    lc_real_close(private_fd);
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
+    };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+
+    handing_off = 1;
+    atomic_fetch_add(&handoffs_sending, 1);
+    int to = atomic_load(&handoff_fd);
+    bool sent = to >= 0 && lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+    atomic_fetch_sub(&handoffs_sending, 1);
+    handing_off = 0;
+    return sent;
 }
 
-void lc_drain_discard(int private_fd)
+int lc_drain_private_fd(void)
 {
-    close_private(private_fd);
-    lc_drain_unreserve();
+    return atomic_load(&handoff_fd);
 }
 
-bool lc_drain_submit(int private_fd)
+bool lc_drain_is_private(int fd)
 {
-    int wfd = atomic_load_explicit(&pipe_write_fd, memory_order_acquire);
-    return wfd >= 0 && write(wfd, &private_fd, sizeof private_fd) == (ssize_t)sizeof private_fd;
+    return fd >= 0 && fd == atomic_load(&handoff_fd);
 }
 
-static int64_t now_ms(void)
+void lc_drain_evict(int fd)
+{
+    if (!lc_drain_is_private(fd))
+        return;
+    int moved = move_to_private(fd);
+    atomic_store(&handoff_fd, moved);
+    /* A hand-off that read the old number must finish before the program
+     * gets that number; one interrupted by this very thread's signal
+     * handler cannot, and sending to the new number is all that is left. */
+    if (!handing_off)
+        while (atomic_load(&handoffs_sending) > 0)
+            sched_yield();
+    lc_fdtable_set(fd, 0);
+}
+
+int64_t lc_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -203,9 +254,9 @@ static void finish(int32_t index, enum lc_drain_end why)
     list_remove(&by_start, index, LINKS(start));
     list_remove(&by_activity, index, LINKS(activity));
     lc_log(LC_LOG_DEBUG, "drain of fd %d ended: %s after %lld ms, %llu bytes discarded", s->fd,
-           lc_drain_end_name(why), (long long)(now_ms() - s->start_ms),
+           lc_drain_end_name(why), (long long)(lc_now_ms() - s->start_ms),
            (unsigned long long)s->bytes);
-    close_private(s->fd);
+    lc_real_close(s->fd);
     slot_free(index);
     lc_count(&lc_stats.drain_ended[why], 1);
     lc_drain_unreserve();
@@ -216,12 +267,13 @@ static void adopt(int fd, int64_t now)
     int32_t index = slot_alloc();
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
     ev.data.u32 = (uint32_t)index;
-    if (index == NONE || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (index == NONE || lc_real_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         lc_log(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closing it now", fd, errno);
         if (index != NONE)
             slot_free(index);
         lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
-        lc_drain_discard(fd);
+        lc_real_close(fd);
+        lc_drain_unreserve();
         return;
     }
     slots[index] = (struct slot){ .fd = fd, .start_ms = now, .last_ms = now };
@@ -231,16 +283,40 @@ static void adopt(int fd, int64_t now)
 
 static void adopt_handoffs(int64_t now)
 {
-    int fds[256];
     for (;;) {
-        ssize_t n = read(pipe_read_fd, fds, sizeof fds);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union {
+            char buf[CMSG_SPACE(16 * sizeof(int))];
+            struct cmsghdr align;
+        } control;
+        struct msghdr msg = {
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = control.buf,
+            .msg_controllen = sizeof control.buf,
+        };
+        ssize_t n = lc_real_recvmsg(receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            /* Every sending end is gone (closed behind the library's back):
+             * nothing more can come. */
+            lc_real_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
             return;
         }
-        for (ssize_t i = 0; i < n / (ssize_t)sizeof *fds; i++)
-            adopt(fds[i], now);
+        if (n < 0)
+            return;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+                adopt(fd, now);
+            }
+        }
     }
 }
 
@@ -326,9 +402,9 @@ static void *drain_main(void *unused)
             n = 0;
         }
         pthread_mutex_lock(&lock);
-        int64_t now = now_ms();
+        int64_t now = lc_now_ms();
         for (int i = 0; i < n; i++) {
-            if (events[i].data.u32 == PIPE_TAG)
+            if (events[i].data.u32 == HANDOFF_TAG)
                 adopt_handoffs(now);
             else
                 service((int32_t)events[i].data.u32, now);
@@ -342,34 +418,78 @@ static void *drain_main(void *unused)
 
 /* ---- start-up ------------------------------------------------------- */
 
-static int move_private(int fd)
+static void close_all_but(int keep)
 {
-    if (fd < 0)
-        return NONE;
-    int moved = lc_drain_private_dup(fd);
-    lc_real_close(fd);
-    return moved;
+    /* Only copies of the program's descriptors: closing them here drops a
+     * reference and sends nothing. */
+    if (keep > 0 && syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) != 0 && errno == ENOSYS) {
+        for (int fd = 0; fd < keep; fd++)
+            lc_real_close(fd);
+    }
+    if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) != 0 && errno == ENOSYS) {
+        struct rlimit nofile = { 1024, 1024 };
+        getrlimit(RLIMIT_NOFILE, &nofile);
+        for (rlim_t fd = (rlim_t)keep + 1; fd < nofile.rlim_cur; fd++)
+            lc_real_close((int)fd);
+    }
+}
+
+/* The thread gets a descriptor table of its own: the sockets it drains are
+ * out of the program's reach (no close, close_range, closefrom or dup2 of
+ * the program can touch them, no fork copies them, no exec inherits them)
+ * and the program's numbers are not taken. */
+static bool enter_own_table(void)
+{
+    if (unshare(CLONE_FILES) != 0) {
+        atomic_store(&thread_report, -errno);
+        return false;
+    }
+    close_all_but(thread_receive_fd);
+    receive_fd = thread_receive_fd;
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN };
+    ev.data.u32 = HANDOFF_TAG;
+    if (epoll_fd < 0 || lc_real_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, receive_fd, &ev) != 0) {
+        atomic_store(&thread_report, -errno);
+        return false;
+    }
+    atomic_store(&thread_report, 1);
+    return true;
+}
+
+static void *drain_thread(void *unused)
+{
+    if (!enter_own_table())
+        return NULL;
+    return drain_main(unused);
+}
+
+static int64_t wait_for_report(void)
+{
+    int64_t deadline = lc_now_ms() + START_WAIT_MS;
+    int report;
+    while ((report = atomic_load(&thread_report)) == 0 && lc_now_ms() < deadline) {
+        struct timespec pause = { 0, 50 * 1000 };
+        nanosleep(&pause, NULL);
+    }
+    return report;
 }
 
 static bool start_thread(void)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
-        return false;
-    pipe_read_fd = move_private(p[0]);
-    int wfd = move_private(p[1]);
-    epoll_fd = move_private(epoll_create1(EPOLL_CLOEXEC));
-    if (pipe_read_fd < 0 || wfd < 0 || epoll_fd < 0)
-        goto fail;
-    /* The pipe must hold every reserved hand-off, or a write could fail. */
-    long want = (long)lc_conf.max_sockets * (long)sizeof(int);
-    if (fcntl(wfd, F_GETPIPE_SZ) < want)
-        fcntl(wfd, F_SETPIPE_SZ, want);
-
-    struct epoll_event ev = { .events = EPOLLIN };
-    ev.data.u32 = PIPE_TAG;
-    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, pipe_read_fd, &ev) != 0)
-        goto fail;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        goto fail_early;
+    int sender = move_to_private(pair[0]);
+    lc_real_close(pair[0]);
+    if (sender < 0) {
+        lc_real_close(pair[1]);
+        goto fail_early;
+    }
+    int sndbuf = 4 << 20;
+    lc_real_setsockopt(sender, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    thread_receive_fd = pair[1];
+    atomic_store(&thread_report, 0);
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -381,26 +501,24 @@ static bool start_thread(void)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t thread;
-    int rc = pthread_create(&thread, &attr, drain_main, NULL);
+    int rc = pthread_create(&thread, &attr, drain_thread, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        errno = rc;
-        goto fail;
+    int64_t report = rc == 0 ? wait_for_report() : -rc;
+    /* The drain thread has its own copy of the receiving end by now. */
+    lc_real_close(pair[1]);
+    if (report != 1) {
+        errno = report < 0 ? (int)-report : ETIMEDOUT;
+        lc_fdtable_set(sender, 0);
+        lc_real_close(sender);
+        goto fail_early;
     }
-    atomic_store_explicit(&pipe_write_fd, wfd, memory_order_release);
+    atomic_store(&handoff_fd, sender);
     return true;
 
-fail:
+fail_early:
     if (atomic_fetch_add(&start_failures_logged, 1) == 0)
         lc_log(LC_LOG_ERROR, "cannot start the drain thread (errno %d); closing plainly", errno);
-    if (pipe_read_fd >= 0)
-        close_private(pipe_read_fd);
-    if (wfd >= 0)
-        close_private(wfd);
-    if (epoll_fd >= 0)
-        close_private(epoll_fd);
-    pipe_read_fd = epoll_fd = NONE;
     return false;
 }
 
@@ -423,6 +541,18 @@ bool lc_drain_start(void)
     return ok;
 }
 
+bool lc_drain_wait_idle(int64_t deadline_ms)
+{
+    while (atomic_load(&in_flight) > 0) {
+        int64_t left = deadline_ms - lc_now_ms();
+        if (left <= 0)
+            return false;
+        struct timespec pause = { 0, (left < 2 ? left : 2) * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    return true;
+}
+
 /* ---- fork ----------------------------------------------------------- */
 
 void lc_drain_atfork_prepare(void)
@@ -435,25 +565,24 @@ void lc_drain_atfork_parent(void)
     pthread_mutex_unlock(&lock);
 }
 
-static void close_in_child(int fd)
-{
-    close_private(fd);
-}
-
-/* The child has no drain thread. Its copies of the lingering sockets would
- * keep them half-open for as long as it lives, so they go at once; the
- * parent's drain is unaffected (closing a copy sends nothing). */
+/* The child has no drain thread, and none of the drained sockets (they are
+ * in the thread's own table). Only the sending end was copied: it would
+ * hand the child's sockets to the parent's thread, so it goes. */
 void lc_drain_atfork_child(void)
 {
     pthread_mutex_init(&lock, NULL);
-    lc_fdtable_for_each_private(close_in_child);
+    int sender = atomic_exchange(&handoff_fd, NONE);
+    if (sender >= 0) {
+        lc_fdtable_set(sender, 0);
+        lc_real_close(sender);
+    }
     free(slots);
     slots = NULL;
     slot_count = 0;
     free_head = NONE;
     by_start = by_activity = (struct list){ NONE, NONE };
-    pipe_read_fd = epoll_fd = NONE;
-    atomic_store(&pipe_write_fd, NONE);
+    receive_fd = epoll_fd = NONE;
+    atomic_store(&handoffs_sending, 0);
     atomic_store(&in_flight, 0);
     atomic_store(&start_state, IDLE);
 }

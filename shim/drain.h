@@ -1,10 +1,11 @@
-/* The drain engine: one background thread, started on the first lingering
- * close, that owns every lingering socket in a single epoll set, discards
- * their input and really closes each at the first of peer EOF, error,
- * idle timeout, total timeout or byte cap.
+/* The drain engine: one background thread, started before the first
+ * lingering close, that owns every lingering socket in a single epoll set,
+ * discards their input and really closes each at the first of peer EOF,
+ * error, idle timeout, total timeout or byte cap.
  *
- * close() hands a socket over through a non-blocking pipe, so the hand-off
- * needs no lock and no allocation. */
+ * The thread keeps the sockets in a descriptor table of its own. close()
+ * hands a socket over by sending it (SCM_RIGHTS) through a non-blocking
+ * socket pair: no lock, no allocation. */
 #ifndef LINGERCLOSE_DRAIN_H
 #define LINGERCLOSE_DRAIN_H
 
@@ -17,17 +18,26 @@ void lc_drain_unreserve(void);
 uint32_t lc_drain_in_flight(void);
 
 /* Starts the thread if needed. False if it is starting in another thread
- * right now or could not start (then the caller closes plainly). */
+ * right now or could not start (then the caller closes plainly). Not
+ * async-signal-safe the first time in a process. */
 bool lc_drain_start(void);
 bool lc_drain_started(void);
 
-/* Copies fd to a private, close-on-exec descriptor at the top of the
- * descriptor range, so the app's numbering is unchanged. -1 on failure. */
-int lc_drain_private_dup(int fd);
-/* Hands a private descriptor (with its reserved place) to the thread. */
-bool lc_drain_submit(int private_fd);
-/* Closes a private descriptor that could not be handed over. */
-void lc_drain_discard(int private_fd);
+/* Sends the program's socket fd (with its reserved place) to the thread,
+ * which then holds its own reference. */
+bool lc_drain_submit(int fd);
+
+/* The library's one descriptor in the program's table (the sending end),
+ * or -1. */
+int lc_drain_private_fd(void);
+bool lc_drain_is_private(int fd);
+/* The program is about to take that number (dup2/dup3 onto it): move ours. */
+void lc_drain_evict(int fd);
+
+/* Waits until every handed-off socket has ended or the deadline
+ * (CLOCK_MONOTONIC ms) passes. Only system calls: async-signal-safe. */
+bool lc_drain_wait_idle(int64_t deadline_ms);
+int64_t lc_now_ms(void);
 
 void lc_drain_atfork_prepare(void);
 void lc_drain_atfork_parent(void);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "family.h"
 #include "fdtable.h"
 
 /* Two levels so that memory follows the highest descriptor in use: chunks
@@ -16,24 +17,9 @@
 struct entry {
     _Atomic uint64_t state;
     _Atomic int epoll_fds[LC_FD_EPOLL_SLOTS];
-    int unused;
 };
 
 static _Atomic(struct entry *) chunks[CHUNK_COUNT];
-static _Atomic uint32_t epoch = 1;
-
-uint32_t lc_fdtable_epoch(void)
-{
-    return atomic_load_explicit(&epoch, memory_order_acquire);
-}
-
-void lc_fdtable_new_epoch(void)
-{
-    uint32_t next = atomic_load_explicit(&epoch, memory_order_relaxed) + 1;
-    if (next == 0) /* 0 means "not created here" */
-        next = 1;
-    atomic_store_explicit(&epoch, next, memory_order_release);
-}
 
 static struct entry *lookup(int fd, bool create)
 {
@@ -76,7 +62,7 @@ bool lc_fdtable_set(int fd, uint64_t state)
 
 bool lc_fdtable_created(int fd, uint64_t flags)
 {
-    return lc_fdtable_set(fd, lc_fdtable_epoch() | LC_FD_CREATED | flags);
+    return lc_fdtable_set(fd, LC_FD_CREATED | flags);
 }
 
 void lc_fdtable_add_flags(int fd, uint64_t flags)
@@ -97,6 +83,117 @@ uint64_t lc_fdtable_state(int fd)
 {
     struct entry *e = lookup(fd, false);
     return e ? atomic_load_explicit(&e->state, memory_order_acquire) : 0;
+}
+
+void lc_socket_add_flags(int fd, uint64_t flags)
+{
+    struct entry *e = lookup(fd, true);
+    if (!e)
+        return;
+    uint64_t state = atomic_fetch_or_explicit(&e->state, flags, memory_order_acq_rel);
+    lc_family_add_flags(lc_fd_record(state), (uint32_t)(flags >> 32));
+}
+
+void lc_socket_clear_flags(int fd, uint64_t flags)
+{
+    struct entry *e = lookup(fd, false);
+    if (!e)
+        return;
+    uint64_t state = atomic_fetch_and_explicit(&e->state, ~flags, memory_order_acq_rel);
+    lc_family_clear_flags(lc_fd_record(state), (uint32_t)(flags >> 32));
+}
+
+uint64_t lc_fdtable_socket_state(int fd)
+{
+    uint64_t state = lc_fdtable_state(fd);
+    uint32_t record = lc_fd_record(state);
+    return record ? lc_socket_state_with(state, lc_family_flags(record)) : state;
+}
+
+uint64_t lc_socket_state_with(uint64_t state, uint32_t family_flags)
+{
+    /* The record is the authority for the socket's flags: another holder
+     * may have set or cleared them since this entry was copied. */
+    return (state & ~LC_FD_SOCKET_FLAGS) | (((uint64_t)family_flags << 32) & LC_FD_SOCKET_FLAGS);
+}
+
+/* Gives the socket at e a record counting `holders` descriptors, unless it
+ * has one. Returns the entry's state afterwards (0 if it vanished). */
+static uint64_t ensure_record(struct entry *e, uint32_t holders_if_new)
+{
+    uint64_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+    while (state && !lc_fd_record(state) && !(state & LC_FD_SENT_AWAY)) {
+        uint32_t record = lc_family_new(holders_if_new, (uint32_t)((state & LC_FD_SOCKET_FLAGS) >> 32));
+        uint64_t wanted = record ? state | record : state | LC_FD_SENT_AWAY;
+        if (atomic_compare_exchange_strong(&e->state, &state, wanted))
+            return wanted;
+        if (record) /* the entry changed under us: start again from it */
+            while (lc_family_release(record, NULL) > 1) {
+            }
+    }
+    return state;
+}
+
+static bool trackable(uint64_t state)
+{
+    return (state & LC_FD_CREATED) && !(state & LC_FD_PRIVATE);
+}
+
+void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec)
+{
+    struct entry *old_entry = lookup(old_fd, false);
+    uint64_t state = old_entry ? atomic_load_explicit(&old_entry->state, memory_order_acquire) : 0;
+    if (!trackable(state)) {
+        lc_fdtable_set(new_fd, 0);
+        return;
+    }
+    if (lc_fd_record(state))
+        lc_family_hold(lc_fd_record(state));
+    else
+        state = ensure_record(old_entry, 2);
+    if (!trackable(state)) {
+        lc_fdtable_set(new_fd, 0);
+        return;
+    }
+    uint64_t copy = (state & (LC_FD_CREATED | LC_FD_SOCKET_FLAGS | UINT64_C(0xffffffff))) |
+                    (new_cloexec ? LC_FD_CLOEXEC : 0);
+    if (!lc_fdtable_set(new_fd, copy))
+        lc_family_release(lc_fd_record(copy), NULL);
+}
+
+void lc_fdtable_hold_all(void)
+{
+    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
+        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
+        if (!chunk)
+            continue;
+        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
+            uint64_t state = atomic_load_explicit(&chunk[i].state, memory_order_acquire);
+            if (!trackable(state))
+                continue;
+            if (lc_fd_record(state))
+                lc_family_hold(lc_fd_record(state));
+            else
+                ensure_record(&chunk[i], 2);
+        }
+    }
+}
+
+void lc_fdtable_forget_epoll_all(void)
+{
+    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
+        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
+        if (!chunk)
+            continue;
+        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
+            struct entry *e = &chunk[i];
+            bool registered = false;
+            for (int s = 0; s < LC_FD_EPOLL_SLOTS; s++)
+                registered |= atomic_exchange(&e->epoll_fds[s], -1) >= 0;
+            if (registered && atomic_load(&e->state))
+                atomic_fetch_or(&e->state, LC_FD_EPOLL_UNKNOWN);
+        }
+    }
 }
 
 bool lc_fdtable_take(int fd, struct lc_fd_snapshot *out)
@@ -146,15 +243,22 @@ void lc_fdtable_epoll_removed(int fd, int epfd)
     }
 }
 
-void lc_fdtable_for_each_private(void (*fn)(int fd))
+void lc_fdtable_for_each(unsigned first, unsigned last, void (*fn)(int fd, uint64_t state, void *ctx),
+                         void *ctx)
 {
-    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
+    for (unsigned c = first >> CHUNK_BITS; c < CHUNK_COUNT && c <= (last >> CHUNK_BITS); c++) {
         struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
         if (!chunk)
             continue;
         for (unsigned i = 0; i < CHUNK_SIZE; i++) {
-            if (atomic_load_explicit(&chunk[i].state, memory_order_relaxed) & LC_FD_PRIVATE)
-                fn((int)(c * CHUNK_SIZE + i));
+            unsigned fd = c * CHUNK_SIZE + i;
+            if (fd < first)
+                continue;
+            if (fd > last)
+                return;
+            uint64_t state = atomic_load_explicit(&chunk[i].state, memory_order_acquire);
+            if (state)
+                fn((int)fd, state, ctx);
         }
     }
 }

@@ -1,39 +1,60 @@
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <unistd.h>
 
+#include "drain.h"
 #include "export.h"
 #include "fdtable.h"
+#include "linger.h"
 #include "real.h"
 
-/* A duplicated socket has two descriptors; closing one of them must not
- * shut the socket down under the other. Both are left to plain closes. */
-static int track_duplicate(int old_fd, int new_fd)
+/* The new descriptor shares the socket: one more holder, and only the
+ * last one's close may linger. */
+static int track_duplicate(int old_fd, int new_fd, bool cloexec)
 {
     if (new_fd >= 0 && new_fd != old_fd && lc_ready()) {
-        if (lc_fdtable_state(old_fd))
-            lc_fdtable_add_flags(old_fd, LC_FD_SHARED);
-        lc_fdtable_set(new_fd, 0);
+        int saved_errno = errno;
+        lc_fdtable_duplicate(old_fd, new_fd, cloexec);
+        errno = saved_errno;
     }
     return new_fd;
 }
 
+/* dup2/dup3 onto an open descriptor closes it first: the socket there gets
+ * the same decision as from close(). */
+static void before_replacing(int old_fd, int new_fd, const char *how)
+{
+    if (!lc_ready() || old_fd == new_fd)
+        return;
+    int saved_errno = errno;
+    if (lc_drain_is_private(new_fd)) {
+        lc_drain_evict(new_fd);
+    } else if (lc_fdtable_state(new_fd) && lc_real_fcntl(old_fd, F_GETFD, NULL) >= 0) {
+        /* (dup2 fails without closing anything when old_fd is not open) */
+        lc_close_begin(new_fd, how);
+    }
+    errno = saved_errno;
+}
+
 LC_EXPORT int dup(int fd)
 {
-    return track_duplicate(fd, lc_real_dup(fd));
+    return track_duplicate(fd, lc_real_dup(fd), false);
 }
 
 LC_EXPORT int dup2(int fd, int new_fd)
 {
-    return track_duplicate(fd, lc_real_dup2(fd, new_fd));
+    before_replacing(fd, new_fd, "dup2");
+    return track_duplicate(fd, lc_real_dup2(fd, new_fd), false);
 }
 
 LC_EXPORT int dup3(int fd, int new_fd, int flags)
 {
-    return track_duplicate(fd, lc_real_dup3(fd, new_fd, flags));
+    before_replacing(fd, new_fd, "dup3");
+    return track_duplicate(fd, lc_real_dup3(fd, new_fd, flags), (flags & O_CLOEXEC) != 0);
 }
 
 static int after_fcntl(int fd, int cmd, void *arg, int rc)
@@ -42,10 +63,11 @@ static int after_fcntl(int fd, int cmd, void *arg, int rc)
         return rc;
     switch (cmd) {
     case F_DUPFD:
+        return track_duplicate(fd, rc, false);
     case F_DUPFD_CLOEXEC:
-        return track_duplicate(fd, rc);
+        return track_duplicate(fd, rc, true);
     case F_SETFD:
-        if (!lc_fdtable_state(fd))
+        if (!lc_fdtable_state(fd) || lc_drain_is_private(fd))
             break;
         if ((intptr_t)arg & FD_CLOEXEC)
             lc_fdtable_add_flags(fd, LC_FD_CLOEXEC);

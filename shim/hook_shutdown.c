@@ -12,7 +12,7 @@
 LC_EXPORT int shutdown(int fd, int how)
 {
     int rc = lc_real_shutdown(fd, how);
-    if (rc == 0 && lc_ready() && (how == SHUT_RD || how == SHUT_RDWR))
-        lc_fdtable_add_flags(fd, LC_FD_APP_SHUT_RD);
+    if (rc == 0 && lc_ready() && (how == SHUT_RD || how == SHUT_RDWR) && lc_fdtable_state(fd))
+        lc_socket_add_flags(fd, LC_FD_APP_SHUT_RD);
     return rc;
 }

@@ -4,9 +4,19 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "drain.h"
 #include "export.h"
 #include "fdtable.h"
 #include "real.h"
+
+/* Starting the drain thread is not async-signal-safe; a program that
+ * makes TCP sockets does it here, so that its close() never has to, even
+ * from a signal handler. */
+static void start_drain_early(void)
+{
+    if (!lc_drain_started())
+        lc_drain_start();
+}
 
 static uint64_t cloexec_flag(int flags)
 {
@@ -21,10 +31,14 @@ LC_EXPORT int socket(int domain, int type, int protocol)
     bool tcp = (domain == AF_INET || domain == AF_INET6) &&
                (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM &&
                (protocol == 0 || protocol == IPPROTO_TCP);
-    if (tcp)
+    int saved_errno = errno;
+    if (tcp) {
         lc_fdtable_created(fd, LC_FD_LINGER_KNOWN | cloexec_flag(type));
-    else
+        start_drain_early();
+    } else {
         lc_fdtable_set(fd, 0);
+    }
+    errno = saved_errno;
     return fd;
 }
 
@@ -32,7 +46,7 @@ LC_EXPORT int socket(int domain, int type, int protocol)
  * process did not create (socket activation, inetd, exec) is asked once. */
 static uint64_t inherited_linger(int listen_fd)
 {
-    uint64_t listener = lc_fdtable_state(listen_fd);
+    uint64_t listener = lc_fdtable_socket_state(listen_fd);
     if (!(listener & LC_FD_LINGER_KNOWN)) {
         struct linger lg = { 0, 0 };
         socklen_t len = sizeof lg;
@@ -40,7 +54,7 @@ static uint64_t inherited_linger(int listen_fd)
         if (getsockopt(listen_fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff &&
             lg.l_linger == 0)
             known |= LC_FD_ABORTIVE;
-        lc_fdtable_add_flags(listen_fd, known);
+        lc_socket_add_flags(listen_fd, known);
         listener |= known;
     }
     return LC_FD_LINGER_KNOWN | (listener & LC_FD_ABORTIVE);
@@ -51,6 +65,7 @@ static int track_accepted(int listen_fd, int fd, int flags)
     if (fd >= 0 && lc_ready()) {
         int saved_errno = errno;
         lc_fdtable_created(fd, inherited_linger(listen_fd) | cloexec_flag(flags));
+        start_drain_early();
         errno = saved_errno;
     }
     return fd;

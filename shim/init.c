@@ -1,10 +1,14 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 
+#include "adopt.h"
 #include "conf.h"
 #include "drain.h"
+#include "exit.h"
 #include "export.h"
+#include "family.h"
 #include "fdtable.h"
 #include "log.h"
 #include "real.h"
@@ -12,33 +16,57 @@
 
 _Atomic bool lc_initialised;
 
+/* fork() copies every descriptor: each socket gets one more holder, in
+ * counts that parent and child share from now on. */
+static void atfork_prepare(void)
+{
+    lc_drain_atfork_prepare();
+    if (lc_ready() && lc_family_ensure())
+        lc_fdtable_hold_all();
+}
+
 static void atfork_parent(void)
 {
-    lc_fdtable_new_epoch();
     lc_drain_atfork_parent();
 }
 
 static void atfork_child(void)
 {
-    lc_fdtable_new_epoch();
     lc_drain_atfork_child();
+    if (lc_ready())
+        lc_fdtable_forget_epoll_all();
 }
 
 __attribute__((constructor)) static void lingerclose_init(void)
 {
     lc_real_resolve();
     lc_conf_init();
-    pthread_atfork(lc_drain_atfork_prepare, atfork_parent, atfork_child);
-    atomic_store_explicit(&lc_initialised, true, memory_order_release);
     lc_log(LC_LOG_DEBUG,
-           "%s %s loaded: mode=%s idle-timeout=%ums timeout=%ums max-bytes=%llu "
-           "max-sockets=%u",
+           "%s %s loaded: mode=%s idle-timeout=%ums timeout=%ums exit-timeout=%ums "
+           "max-bytes=%llu max-sockets=%u",
            PACKAGE_NAME, PACKAGE_VERSION, lc_mode_name(lc_conf.mode), lc_conf.idle_timeout_ms,
-           lc_conf.total_timeout_ms, (unsigned long long)lc_conf.max_bytes, lc_conf.max_sockets);
+           lc_conf.total_timeout_ms, lc_conf.exit_timeout_ms,
+           (unsigned long long)lc_conf.max_bytes, lc_conf.max_sockets);
+    /* Off means off: every hook stays a plain pass-through. */
+    if (lc_conf.mode == LC_MODE_OFF)
+        return;
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    atomic_store_explicit(&lc_initialised, true, memory_order_release);
+    int adopted = lc_adopt_handed_over();
+    if (adopted) {
+        lc_log(LC_LOG_DEBUG, "%d connection(s) handed over on start-up", adopted);
+        lc_drain_start();
+    }
 }
 
 __attribute__((destructor)) static void lingerclose_fini(void)
 {
+    if (lc_ready() && lc_conf.exit_timeout_ms) {
+        /* exit() flushes stdio only after the destructors: the response
+         * still in a buffer must leave before the FIN. */
+        fflush(NULL);
+        lc_exit_linger("exit");
+    }
     if (!lc_log_enabled(LC_LOG_INFO) || !atomic_load(&lc_stats.closes_seen))
         return;
     char line[400];

@@ -8,6 +8,7 @@
 
 #include "decide.h"
 #include "drain.h"
+#include "family.h"
 #include "fdtable.h"
 #include "linger.h"
 #include "log.h"
@@ -34,22 +35,58 @@ static void warn_capacity(void)
            (unsigned long long)atomic_load(&lc_stats.by_reason[LC_PLAIN_CAPACITY]) + 1);
 }
 
-/* Each registration lives as long as the socket, not the descriptor:
- * without this, the app's epoll set would keep reporting the socket we
- * drain under a number the app may already have reused. */
-static void forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entry)
+static bool has_epoll_registrations(const struct lc_fd_snapshot *entry)
 {
-    for (int i = 0; i < LC_FD_EPOLL_SLOTS; i++) {
+    if (entry->state & LC_FD_EPOLL_UNKNOWN)
+        return true;
+    for (int i = 0; i < LC_FD_EPOLL_SLOTS; i++)
         if (entry->epoll_fds[i] >= 0)
-            lc_real_epoll_ctl(entry->epoll_fds[i], EPOLL_CTL_DEL, fd, NULL);
-    }
+            return true;
+    return false;
 }
 
-/* On success the app's descriptor is closed, *close_result holds what the
- * real close returned and the drain owns the socket. Otherwise nothing has
- * happened to the socket and *plain_reason says why. */
-static bool hand_off(int fd, const struct lc_fd_snapshot *entry, int *close_result,
-                     enum lc_reason *plain_reason)
+enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struct lc_sockstate *state)
+{
+    uint64_t flags = entry->state;
+    uint32_t record = lc_fd_record(flags);
+    bool shared = false;
+    if (record) {
+        bool mine = has_epoll_registrations(entry);
+        if (mine)
+            lc_family_note_epoll_left(record);
+        uint32_t family_flags = 0;
+        if (lc_family_release(record, &family_flags) > 1) {
+            shared = true;
+        } else {
+            flags = lc_socket_state_with(flags, family_flags);
+            /* Our own registrations we can still remove; anyone else's not. */
+            if (lc_family_epoll_left(family_flags) > (mine ? 1u : 0u))
+                flags |= LC_FD_EPOLL_LEFT;
+        }
+    }
+    lc_snapshot_take(fd, flags, shared, state);
+    return lc_decide(state, lc_conf.mode);
+}
+
+/* Each registration lives as long as the socket, not the descriptor:
+ * without this, the app's epoll set would keep reporting the socket we
+ * drain under a number the app may already have reused. False if one
+ * could not be removed (the epoll descriptor is gone or is another one). */
+static bool forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entry)
+{
+    bool all_gone = true;
+    for (int i = 0; i < LC_FD_EPOLL_SLOTS; i++) {
+        if (entry->epoll_fds[i] >= 0 &&
+            lc_real_epoll_ctl(entry->epoll_fds[i], EPOLL_CTL_DEL, fd, NULL) != 0 && errno != ENOENT)
+            all_gone = false;
+    }
+    return all_gone;
+}
+
+/* On success the drain holds the socket and its FIN is on the way; the
+ * caller's close only drops the program's descriptor. Otherwise nothing
+ * has happened to the socket and *plain_reason says why. */
+static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason *plain_reason)
 {
     *plain_reason = LC_PLAIN_UNAVAILABLE;
     if (!lc_drain_reserve()) {
@@ -61,58 +98,51 @@ static bool hand_off(int fd, const struct lc_fd_snapshot *entry, int *close_resu
         lc_drain_unreserve();
         return false;
     }
-    int private_fd = lc_drain_private_dup(fd);
-    if (private_fd < 0) {
+    if (!forget_epoll_registrations(fd, entry)) {
+        lc_drain_unreserve();
+        *plain_reason = LC_PLAIN_EPOLL_UNKNOWN;
+        return false;
+    }
+    if (!lc_drain_submit(fd)) {
         lc_drain_unreserve();
         return false;
     }
-    forget_epoll_registrations(fd, entry);
-    if (lc_real_shutdown(private_fd, SHUT_WR) != 0 && errno != ENOTCONN) {
-        lc_drain_discard(private_fd);
-        return false;
+    lc_real_shutdown(fd, SHUT_WR);
+    return true;
+}
+
+bool lc_close_begin(int fd, const char *how)
+{
+    struct lc_fd_snapshot entry;
+    if (!lc_fdtable_take(fd, &entry))
+        return !(entry.state & LC_FD_PRIVATE);
+
+    int saved_errno = errno;
+    lc_count(&lc_stats.closes_seen, 1);
+    struct lc_sockstate state;
+    enum lc_reason reason = lc_close_decide(&entry, fd, &state);
+    if (lc_reason_lingers(reason)) {
+        enum lc_reason fallback;
+        if (hand_off(fd, &entry, &fallback)) {
+            lc_count(&lc_stats.by_reason[reason], 1);
+            lc_log(LC_LOG_DEBUG, "%s(%d): lingering (%s, %u bytes unread)", how, fd,
+                   lc_reason_name(reason), state.unread_bytes);
+            errno = saved_errno;
+            return true;
+        }
+        reason = fallback;
     }
-    *close_result = lc_real_close(fd);
-    int close_errno = errno;
-    if (!lc_drain_submit(private_fd))
-        lc_drain_discard(private_fd);
-    errno = close_errno;
+    lc_count(&lc_stats.by_reason[reason], 1);
+    lc_log(LC_LOG_DEBUG, "%s(%d): plain (%s)", how, fd, lc_reason_name(reason));
+    errno = saved_errno;
     return true;
 }
 
 int lc_close(int fd)
 {
-    struct lc_fd_snapshot entry;
-    if (!lc_fdtable_take(fd, &entry)) {
-        if (entry.state & LC_FD_PRIVATE) {
-            /* Ours, not the app's: to the app this number is not open. */
-            errno = EBADF;
-            return -1;
-        }
-        return lc_real_close(fd);
+    if (!lc_close_begin(fd, "close")) {
+        errno = EBADF;
+        return -1;
     }
-
-    int saved_errno = errno;
-    lc_count(&lc_stats.closes_seen, 1);
-    struct lc_sockstate state;
-    lc_snapshot_take(fd, entry.state, &state);
-    enum lc_reason reason = lc_decide(&state, lc_conf.mode);
-
-    if (lc_reason_lingers(reason)) {
-        int result;
-        enum lc_reason fallback;
-        if (hand_off(fd, &entry, &result, &fallback)) {
-            lc_count(&lc_stats.by_reason[reason], 1);
-            lc_log(LC_LOG_DEBUG, "close(%d): lingering (%s, %u bytes unread)", fd,
-                   lc_reason_name(reason), state.unread_bytes);
-            if (result == 0)
-                errno = saved_errno;
-            return result;
-        }
-        reason = fallback;
-    }
-
-    lc_count(&lc_stats.by_reason[reason], 1);
-    lc_log(LC_LOG_DEBUG, "close(%d): plain (%s)", fd, lc_reason_name(reason));
-    errno = saved_errno;
     return lc_real_close(fd);
 }

@@ -29,6 +29,12 @@ REAL_SLOT(fcntl, int, int, int, ...);
 REAL_SLOT(fcntl64, int, int, int, ...);
 REAL_SLOT(sendmsg, ssize_t, int, const struct msghdr *, int);
 REAL_SLOT(sendmmsg, int, int, struct mmsghdr *, unsigned int, int);
+REAL_SLOT(recvmsg, ssize_t, int, struct msghdr *, int);
+REAL_SLOT(recvmmsg, int, int, struct mmsghdr *, unsigned int, int, struct timespec *);
+REAL_SLOT(close_range, int, unsigned int, unsigned int, int);
+REAL_SLOT(closefrom, void, int);
+REAL_SLOT(fclose, int, FILE *);
+REAL_SLOT(_exit, void, int);
 
 #define RESOLVE(name) \
     atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release)
@@ -49,6 +55,12 @@ void lc_real_resolve(void)
     RESOLVE(fcntl64);
     RESOLVE(sendmsg);
     RESOLVE(sendmmsg);
+    RESOLVE(recvmsg);
+    RESOLVE(recvmmsg);
+    RESOLVE(close_range);
+    RESOLVE(closefrom);
+    RESOLVE(fclose);
+    RESOLVE(_exit);
 }
 
 #define REAL(name) atomic_load_explicit(&real_##name, memory_order_acquire)
@@ -142,4 +154,54 @@ int lc_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
     int (*fn)(int, struct mmsghdr *, unsigned int, int) = REAL(sendmmsg);
     return fn ? fn(fd, vec, vlen, flags) : (int)syscall(SYS_sendmmsg, fd, vec, vlen, flags);
+}
+
+ssize_t lc_real_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    ssize_t (*fn)(int, struct msghdr *, int) = REAL(recvmsg);
+    return fn ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_recvmsg, fd, msg, flags);
+}
+
+int lc_real_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+                     struct timespec *timeout)
+{
+    int (*fn)(int, struct mmsghdr *, unsigned int, int, struct timespec *) = REAL(recvmmsg);
+    return fn ? fn(fd, vec, vlen, flags, timeout)
+              : (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
+}
+
+int lc_real_close_range(unsigned int first, unsigned int last, int flags)
+{
+    int (*fn)(unsigned int, unsigned int, int) = REAL(close_range);
+    return fn ? fn(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+}
+
+void lc_real_closefrom(int lowfd)
+{
+    void (*fn)(int) = REAL(closefrom);
+    if (fn)
+        fn(lowfd);
+    else if (lowfd >= 0)
+        syscall(SYS_close_range, (unsigned int)lowfd, ~0u, 0);
+}
+
+/* fclose has no system call to stand in for it: a program that closes a
+ * stream before the constructor ran gets it resolved on the spot. */
+int lc_real_fclose(FILE *stream)
+{
+    int (*fn)(FILE *) = REAL(fclose);
+    if (!fn) {
+        lc_real_resolve();
+        fn = REAL(fclose);
+    }
+    return fn(stream);
+}
+
+_Noreturn void lc_real_exit_now(int status)
+{
+    void (*fn)(int) = REAL(_exit);
+    if (fn)
+        fn(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
 }

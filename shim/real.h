@@ -4,10 +4,12 @@
 #ifndef LINGERCLOSE_REAL_H
 #define LINGERCLOSE_REAL_H
 
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
 struct epoll_event;
+struct timespec;
 
 void lc_real_resolve(void);
 
@@ -25,5 +27,12 @@ int lc_real_fcntl(int fd, int cmd, void *arg);
 int lc_real_fcntl64(int fd, int cmd, void *arg);
 ssize_t lc_real_sendmsg(int fd, const struct msghdr *msg, int flags);
 int lc_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+ssize_t lc_real_recvmsg(int fd, struct msghdr *msg, int flags);
+int lc_real_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+                     struct timespec *timeout);
+int lc_real_close_range(unsigned int first, unsigned int last, int flags);
+void lc_real_closefrom(int lowfd);
+int lc_real_fclose(FILE *stream);
+_Noreturn void lc_real_exit_now(int status);
 
 #endif

@@ -22,16 +22,17 @@ static bool has_child_process(void)
     return waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
 }
 
-void lc_snapshot_take(int fd, uint64_t fd_state, struct lc_sockstate *out)
+void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstate *out)
 {
     *out = (struct lc_sockstate){
-        .owned = lc_fd_owned(fd_state, lc_fdtable_epoch()),
+        .owned = (fd_state & LC_FD_CREATED) != 0,
+        .shared = shared || (fd_state & LC_FD_SENT_AWAY),
         .abortive_linger = (fd_state & LC_FD_ABORTIVE) != 0,
         .app_shut_rd = (fd_state & LC_FD_APP_SHUT_RD) != 0,
-        .epoll_unknown = (fd_state & LC_FD_EPOLL_UNKNOWN) != 0,
+        .epoll_unknown = (fd_state & (LC_FD_EPOLL_UNKNOWN | LC_FD_EPOLL_LEFT)) != 0,
         .ms_since_data = UINT32_MAX,
     };
-    if (!out->owned)
+    if (!out->owned || out->shared)
         return;
 
     struct tcp_info info;

@@ -244,7 +244,7 @@ Test(scenario, D_dripping_client_released_at_total_cap)
 
 static const char *const debug_log[] = { "LINGERCLOSE_LOG=debug", NULL };
 
-Test(scenario, E_clean_close_is_plain_and_starts_no_thread)
+Test(scenario, E_clean_close_is_plain)
 {
     static const char *const args[] = {
         "--scenario", "clean", "--connections", "1", NULL,
@@ -259,12 +259,32 @@ Test(scenario, E_clean_close_is_plain_and_starts_no_thread)
     cr_expect(reply_is_early_error(&r), "the response did not arrive (%zu bytes, errno %d)",
               r.len, r.read_errno);
     reply_free(&r);
-    sleep_ms(100);
-    cr_expect_eq(server_thread_count(&s), 1, "the server has extra threads");
     close(fd);
     cr_expect_eq(server_wait(&s, 10000), 0);
     char *log = server_stderr(&s);
     cr_expect(strstr(log, "plain (peer-closed)"), "no plain close logged: %s", log);
+    cr_expect(!strstr(log, "): lingering"), "a clean close lingered: %s", log);
+    free(log);
+}
+
+/* LINGERCLOSE_MODE=off: a true pass-through, no thread, no decision. */
+Test(scenario, E_mode_off_is_a_pass_through)
+{
+    static const char *const args[] = {
+        "--scenario", "early-error", "--connections", "1", NULL,
+    };
+    static const char *const off[] = { "LINGERCLOSE_LOG=debug", "LINGERCLOSE_MODE=off", NULL };
+    struct server s;
+    server_start(&s, true, args, off);
+    struct reply r = { 0 };
+    client_upload(AF_INET, s.port, 1000 * 1000, &r);
+    cr_expect_not(reply_is_early_error(&r), "the response arrived although the library is off");
+    reply_free(&r);
+    cr_expect_eq(server_thread_count(&s), 1, "the server has extra threads");
+    cr_expect_eq(server_wait(&s, 10000), 0);
+    char *log = server_stderr(&s);
+    cr_expect(strstr(log, "mode=off"), "no start-up line: %s", log);
+    cr_expect(!strstr(log, "close("), "a close was decided on: %s", log);
     cr_expect(!strstr(log, "drain thread started"), "a drain thread started: %s", log);
     free(log);
 }

@@ -483,6 +483,7 @@ static void expect_defaults(const struct lc_conf *c, uint32_t max_sockets)
     cr_expect_eq(c->mode, LC_MODE_AUTO);
     cr_expect_eq(c->idle_timeout_ms, LC_DEFAULT_IDLE_TIMEOUT_MS);
     cr_expect_eq(c->total_timeout_ms, LC_DEFAULT_TOTAL_TIMEOUT_MS);
+    cr_expect_eq(c->exit_timeout_ms, LC_DEFAULT_EXIT_TIMEOUT_MS);
     cr_expect_eq(c->max_bytes, 0);
     cr_expect_eq(c->max_sockets, max_sockets);
     cr_expect_eq(c->log_level, LC_LOG_WARN);
@@ -496,6 +497,7 @@ Test(conf_defaults, sets_every_field)
     expect_defaults(&c, 256);
     cr_expect_eq(c.idle_timeout_ms, 2000);
     cr_expect_eq(c.total_timeout_ms, 30000);
+    cr_expect_eq(c.exit_timeout_ms, 2000);
 
     memset(&c, 0xa5, sizeof c);
     lc_conf_defaults(&c, 8);
@@ -513,6 +515,8 @@ Test(conf_defaults, are_within_the_accepted_ranges)
     cr_expect_leq(LC_DEFAULT_IDLE_TIMEOUT_MS, LC_MAX_TIMEOUT_MS);
     cr_expect_geq(LC_DEFAULT_TOTAL_TIMEOUT_MS, LC_MIN_TIMEOUT_MS);
     cr_expect_leq(LC_DEFAULT_TOTAL_TIMEOUT_MS, LC_MAX_TIMEOUT_MS);
+    cr_expect_leq(LC_DEFAULT_EXIT_TIMEOUT_MS, 2000u, "the exit wait must not exceed 2s");
+    cr_expect_leq(LC_DEFAULT_EXIT_TIMEOUT_MS, LC_MAX_EXIT_TIMEOUT_MS);
     cr_expect_geq(LC_DEFAULT_MAX_SOCKETS_FLOOR, LC_MIN_MAX_SOCKETS);
     cr_expect_leq(LC_DEFAULT_MAX_SOCKETS_CEILING, LC_MAX_MAX_SOCKETS);
 }
@@ -523,8 +527,9 @@ Test(conf_defaults, are_within_the_accepted_ranges)
 #define MAX_COMPLAINTS 16
 
 static const char *const all_vars[] = {
-    "LINGERCLOSE_LOG",     "LINGERCLOSE_MODE",      "LINGERCLOSE_IDLE_TIMEOUT",
-    "LINGERCLOSE_TIMEOUT", "LINGERCLOSE_MAX_BYTES", "LINGERCLOSE_MAX_SOCKETS",
+    "LINGERCLOSE_LOG",       "LINGERCLOSE_MODE",          "LINGERCLOSE_IDLE_TIMEOUT",
+    "LINGERCLOSE_TIMEOUT",   "LINGERCLOSE_EXIT_TIMEOUT", "LINGERCLOSE_MAX_BYTES",
+    "LINGERCLOSE_MAX_SOCKETS",
 };
 
 /* The fake environment and what the loader did with it. Each Criterion test
@@ -602,6 +607,7 @@ static void set_all_valid(void)
     env_set("LINGERCLOSE_MODE", "always");
     env_set("LINGERCLOSE_IDLE_TIMEOUT", "500ms");
     env_set("LINGERCLOSE_TIMEOUT", "2m");
+    env_set("LINGERCLOSE_EXIT_TIMEOUT", "250ms");
     env_set("LINGERCLOSE_MAX_BYTES", "64K");
     env_set("LINGERCLOSE_MAX_SOCKETS", "100");
 }
@@ -652,6 +658,7 @@ Test(conf_load, valid_values_are_used)
     cr_expect_eq(c.mode, LC_MODE_ALWAYS);
     cr_expect_eq(c.idle_timeout_ms, 500);
     cr_expect_eq(c.total_timeout_ms, 120000);
+    cr_expect_eq(c.exit_timeout_ms, 250);
     cr_expect_eq(c.max_bytes, 65536);
     cr_expect_eq(c.max_sockets, 100);
 }
@@ -673,6 +680,11 @@ Test(conf_load, more_valid_values)
           3600000 },
         { "LINGERCLOSE_TIMEOUT", "3600s", offsetof(struct lc_conf, total_timeout_ms), 3600000 },
         { "LINGERCLOSE_TIMEOUT", "10S", offsetof(struct lc_conf, total_timeout_ms), 10000 },
+        { "LINGERCLOSE_EXIT_TIMEOUT", "0", offsetof(struct lc_conf, exit_timeout_ms), 0 },
+        { "LINGERCLOSE_EXIT_TIMEOUT", "0ms", offsetof(struct lc_conf, exit_timeout_ms), 0 },
+        { "LINGERCLOSE_EXIT_TIMEOUT", "1", offsetof(struct lc_conf, exit_timeout_ms), 1000 },
+        { "LINGERCLOSE_EXIT_TIMEOUT", "60s", offsetof(struct lc_conf, exit_timeout_ms), 60000 },
+        { "LINGERCLOSE_EXIT_TIMEOUT", "1m", offsetof(struct lc_conf, exit_timeout_ms), 60000 },
         { "LINGERCLOSE_MAX_BYTES", "unlimited", offsetof(struct lc_conf, max_bytes), 0 },
         { "LINGERCLOSE_MAX_BYTES", "0", offsetof(struct lc_conf, max_bytes), 0 },
         { "LINGERCLOSE_MAX_BYTES", "12345", offsetof(struct lc_conf, max_bytes), 12345 },
@@ -731,6 +743,12 @@ static const struct bad_row bad_rows[] = {
     { "LINGERCLOSE_TIMEOUT", "2 s", "30s" },
     { "LINGERCLOSE_TIMEOUT", "4294967296ms", "30s" },
     { "LINGERCLOSE_TIMEOUT", "1h", "30s" },
+    { "LINGERCLOSE_EXIT_TIMEOUT", "61s", "2s" },
+    { "LINGERCLOSE_EXIT_TIMEOUT", "1h", "2s" },
+    { "LINGERCLOSE_EXIT_TIMEOUT", "-1", "2s" },
+    { "LINGERCLOSE_EXIT_TIMEOUT", "never", "2s" },
+    { "LINGERCLOSE_EXIT_TIMEOUT", "", "2s" },
+    { "LINGERCLOSE_EXIT_TIMEOUT", "99999999999999999999", "2s" },
     { "LINGERCLOSE_MAX_BYTES", "1048577G", "unlimited" },
     { "LINGERCLOSE_MAX_BYTES", "17179869184G", "unlimited" },
     { "LINGERCLOSE_MAX_BYTES", "1T", "unlimited" },
@@ -760,6 +778,9 @@ static void expect_only_var_defaulted(const struct lc_conf *c, const char *var, 
     is = strcmp(var, "LINGERCLOSE_TIMEOUT") == 0;
     cr_expect_eq(c->total_timeout_ms, is ? LC_DEFAULT_TOTAL_TIMEOUT_MS : 120000u,
                  "%s: total_timeout_ms %u", what, c->total_timeout_ms);
+    is = strcmp(var, "LINGERCLOSE_EXIT_TIMEOUT") == 0;
+    cr_expect_eq(c->exit_timeout_ms, is ? LC_DEFAULT_EXIT_TIMEOUT_MS : 250u,
+                 "%s: exit_timeout_ms %u", what, c->exit_timeout_ms);
     is = strcmp(var, "LINGERCLOSE_MAX_BYTES") == 0;
     cr_expect_eq(c->max_bytes, is ? 0u : 65536u, "%s: max_bytes %llu", what,
                  (unsigned long long)c->max_bytes);
@@ -828,6 +849,7 @@ Test(conf_load, every_bad_value_at_once)
     env_set("LINGERCLOSE_MODE", "sometimes");
     env_set("LINGERCLOSE_IDLE_TIMEOUT", "0ms");
     env_set("LINGERCLOSE_TIMEOUT", "forever");
+    env_set("LINGERCLOSE_EXIT_TIMEOUT", "5 s");
     env_set("LINGERCLOSE_MAX_BYTES", "1x");
     env_set("LINGERCLOSE_MAX_SOCKETS", "-3");
     struct lc_conf c;

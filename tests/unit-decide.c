@@ -15,6 +15,7 @@ static struct lc_sockstate baseline(void)
 {
     return (struct lc_sockstate){
         .owned = true,
+        .shared = false,
         .child_may_hold = false,
         .is_tcp = true,
         .tcp_state = LC_TCP_ESTABLISHED,
@@ -31,6 +32,7 @@ static struct lc_sockstate baseline(void)
  * row can change a field to false or 0. */
 struct change {
     bool set_owned, owned;
+    bool set_shared, shared;
     bool set_child, child_may_hold;
     bool set_tcp, is_tcp;
     bool set_state;
@@ -46,6 +48,7 @@ struct change {
 };
 
 #define NOT_OWNED .set_owned = true, .owned = false
+#define SHARED .set_shared = true, .shared = true
 #define NOT_TCP .set_tcp = true, .is_tcp = false
 #define STATE(s) .set_state = true, .tcp_state = (s)
 #define UNREAD(n) .set_unread = true, .unread_bytes = (n)
@@ -68,6 +71,8 @@ static struct lc_sockstate apply(const struct change *c)
     struct lc_sockstate s = baseline();
     if (c->set_owned)
         s.owned = c->owned;
+    if (c->set_shared)
+        s.shared = c->shared;
     if (c->set_child)
         s.child_may_hold = c->child_may_hold;
     if (c->set_tcp)
@@ -143,6 +148,13 @@ static const struct row table[] = {
 
     /* precedence between reasons to leave the socket alone, in order */
     { "not owned beats not tcp", AUTO, { NOT_OWNED, NOT_TCP }, LC_PLAIN_NOT_OWNED },
+    { "shared", AUTO, { SHARED }, LC_PLAIN_SHARED },
+    { "shared, unread input", AUTO, { SHARED, UNREAD(10) }, LC_PLAIN_SHARED },
+    { "shared, app shut rd", AUTO, { SHARED, SHUT_RD }, LC_PLAIN_SHARED },
+    { "not owned beats shared", AUTO, { NOT_OWNED, SHARED }, LC_PLAIN_NOT_OWNED },
+    { "shared beats not tcp", AUTO, { SHARED, NOT_TCP }, LC_PLAIN_SHARED },
+    { "always: shared", ALWAYS, { SHARED, UNREAD(10) }, LC_PLAIN_SHARED },
+    { "mode off beats shared", OFF, { SHARED }, LC_PLAIN_MODE_OFF },
     { "not tcp beats listen", AUTO, { NOT_TCP, STATE(LC_TCP_LISTEN) }, LC_PLAIN_NOT_TCP },
     { "listen beats abortive linger", AUTO, { STATE(LC_TCP_LISTEN), ABORTIVE },
       LC_PLAIN_LISTENING },
@@ -355,8 +367,8 @@ Test(decide, reason_names_are_distinct)
 Test(decide, reason_lingers_splits_plain_and_linger)
 {
     static const enum lc_reason plain[] = {
-        LC_PLAIN_MODE_OFF,       LC_PLAIN_NOT_OWNED,     LC_PLAIN_NOT_TCP,
-        LC_PLAIN_LISTENING,      LC_PLAIN_ABORTIVE,      LC_PLAIN_NOT_CONNECTED,
+        LC_PLAIN_MODE_OFF,       LC_PLAIN_NOT_OWNED,     LC_PLAIN_SHARED,
+        LC_PLAIN_NOT_TCP,        LC_PLAIN_LISTENING,      LC_PLAIN_ABORTIVE,      LC_PLAIN_NOT_CONNECTED,
         LC_PLAIN_PEER_CLOSED,    LC_PLAIN_CHILD_MAY_HOLD, LC_PLAIN_EPOLL_UNKNOWN,
         LC_PLAIN_QUIET,          LC_PLAIN_CAPACITY,      LC_PLAIN_UNAVAILABLE,
     };
