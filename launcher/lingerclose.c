@@ -140,8 +140,8 @@ static void print_help(void)
           "number is seconds. Each option sets the LINGERCLOSE_* variable of the\n"
           "same name (LINGERCLOSE_MODE, LINGERCLOSE_IDLE_TIMEOUT, LINGERCLOSE_TIMEOUT,\n"
           "LINGERCLOSE_EXIT_TIMEOUT, LINGERCLOSE_MAX_SOCKETS, LINGERCLOSE_MAX_BYTES,\n"
-          "LINGERCLOSE_LOG), and the\n"
-          "library is appended to LD_PRELOAD. Options after COMMAND are COMMAND's.\n"
+          "LINGERCLOSE_LOG), and the library is appended to LD_PRELOAD. Options\n"
+          "after COMMAND are COMMAND's.\n"
           "\n"
           "Exit status: 125 if lingerclose itself fails, 126 if COMMAND cannot be run,\n"
           "127 if COMMAND is not found, otherwise the exit status of COMMAND.\n",

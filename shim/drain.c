@@ -459,6 +459,8 @@ static bool enter_own_table(void)
 
 static void *drain_thread(void *unused)
 {
+    /* Visible in ps and /proc as what it is. */
+    pthread_setname_np(pthread_self(), "lingerclose");
     if (!enter_own_table())
         return NULL;
     return drain_main(unused);

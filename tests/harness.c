@@ -66,11 +66,62 @@ static char **server_environment(bool preload, const char *const *extra, char *p
     return env;
 }
 
+static void start_program(struct server *s, const char *program, bool preload,
+                          const char *const *args, const char *const *env);
+
 void server_start(struct server *s, bool preload, const char *const *args, const char *const *env)
 {
-    const char *program = required_env("LC_TESTSERVER");
+    start_program(s, required_env("LC_TESTSERVER"), preload, args, env);
+}
+
+void pattern_start(struct server *s, const char *name, bool preload, const char *const *args,
+                   const char *const *env)
+{
+    char program[4096];
+    snprintf(program, sizeof program, "%s/%s", required_env("LC_PATTERNS_DIR"), name);
+    start_program(s, program, preload, args, env);
+}
+
+int count_lines_with(const char *text, const char *needle)
+{
+    int count = 0;
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *hit = strstr(line, needle);
+        if (hit && hit < line + len)
+            count++;
+        line = end ? end + 1 : NULL;
+    }
+    return count;
+}
+
+char *observations(const char *text)
+{
+    char *out = calloc(1, strlen(text) + 1);
+    size_t used = 0;
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > 4 && strncmp(line, "OBS ", 4) == 0) {
+            memcpy(out + used, line + 4, len - 4);
+            used += len - 4;
+            out[used++] = '\n';
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return out;
+}
+
+static void start_program(struct server *s, const char *program, bool preload,
+                          const char *const *args, const char *const *env)
+{
+    /* A sanitizer build of the library needs the sanitizer's runtime loaded
+     * before it: LC_PRELOAD_FIRST names it. */
+    const char *first = getenv("LC_PRELOAD_FIRST");
     char preload_entry[4096];
-    snprintf(preload_entry, sizeof preload_entry, "LD_PRELOAD=%s", required_env("LC_LIBRARY"));
+    snprintf(preload_entry, sizeof preload_entry, "LD_PRELOAD=%s%s%s", first && *first ? first : "",
+             first && *first ? ":" : "", required_env("LC_LIBRARY"));
 
     const char *argv[32] = { program };
     size_t argc = 1;

@@ -22,6 +22,14 @@ struct server {
  * given extra environment entries (NULL-terminated, may be NULL). Waits
  * until it listens. */
 void server_start(struct server *s, bool preload, const char *const *args, const char *const *env);
+/* The same for tests/patterns/NAME (directory in $LC_PATTERNS_DIR). */
+void pattern_start(struct server *s, const char *name, bool preload, const char *const *args,
+                   const char *const *env);
+/* How many lines of text contain needle. */
+int count_lines_with(const char *text, const char *needle);
+/* The values of the "OBS <key> <value>" lines, in order, one per line
+ * (malloc'd): what a pattern program observed. */
+char *observations(const char *text);
 /* Tells the server to exit once it has served its connections; returns its
  * exit status, or -1 if it had to be killed after timeout_ms. */
 int server_wait(struct server *s, int timeout_ms);

@@ -96,8 +96,8 @@ no_warning() {
 
 help_is_complete() {
     status_is 0 || return 1
-    for option in --mode --idle-timeout --timeout --max-sockets --max-bytes --log \
-        --help --version; do
+    for option in --mode --idle-timeout --timeout --exit-timeout --max-sockets --max-bytes \
+        --log --help --version; do
         grep -qF -e "$option" "$tmp/out" || return 1
     done
 }
@@ -148,11 +148,12 @@ check "a file that is not executable exits 126" status_is 126
 launch sh -c 'exit 3'
 check "the command's exit status is passed on" status_is 3
 
-launch --mode always --idle-timeout=5s --timeout 1m --max-sockets=64 --max-bytes=1M \
-    --log=error env
+launch --mode always --idle-timeout=5s --timeout 1m --exit-timeout=0 --max-sockets=64 \
+    --max-bytes=1M --log=error env
 check "the command sees LD_PRELOAD set to the library" out_has_line "LD_PRELOAD=$library"
 for pair in LINGERCLOSE_MODE=always LINGERCLOSE_IDLE_TIMEOUT=5s LINGERCLOSE_TIMEOUT=1m \
-    LINGERCLOSE_MAX_SOCKETS=64 LINGERCLOSE_MAX_BYTES=1M LINGERCLOSE_LOG=error; do
+    LINGERCLOSE_EXIT_TIMEOUT=0 LINGERCLOSE_MAX_SOCKETS=64 LINGERCLOSE_MAX_BYTES=1M \
+    LINGERCLOSE_LOG=error; do
     check "the command sees $pair" out_has_line "$pair"
 done
 
