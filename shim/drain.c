@@ -445,6 +445,14 @@ static bool enter_own_table(void)
         return false;
     }
     close_all_but(thread_receive_fd);
+    /* 0-2 stay taken, so that no drained socket lands where a stray write
+     * to a standard stream would reach a client. */
+    int filler;
+    while ((filler = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && filler < 2) {
+    }
+    if (filler > 2)
+        lc_real_close(filler);
+    lc_log_from_own_table();
     receive_fd = thread_receive_fd;
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN };

@@ -23,6 +23,8 @@
 #define LC_FD_EPOLL_UNKNOWN LC_FD_FLAG(2)
 /* The library's own descriptor: invisible to the program. */
 #define LC_FD_PRIVATE LC_FD_FLAG(3)
+/* Received from another process (SCM_RIGHTS): known, never owned. */
+#define LC_FD_RECEIVED LC_FD_FLAG(4)
 
 /* Flags of the socket, shared by all its descriptors through the record. */
 /* The app set SO_LINGER {1, 0}: it wants an abortive close. */

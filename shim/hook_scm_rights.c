@@ -34,11 +34,12 @@ static void mark_sent_away(int fd)
         lc_socket_add_flags(fd, LC_FD_SENT_AWAY);
 }
 
-/* A socket received from elsewhere is not ours: whatever the table held
- * for that number (a close the library did not see) goes. */
+/* A descriptor received from elsewhere is not ours: whatever the table
+ * held for that number (a close the library did not see) goes, and its
+ * close is recorded as one of a socket not owned. */
 static void forget_received(int fd)
 {
-    lc_fdtable_set(fd, 0);
+    lc_fdtable_set(fd, LC_FD_RECEIVED);
 }
 
 LC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)

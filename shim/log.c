@@ -2,12 +2,45 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static _Atomic int log_level = LC_LOG_WARN;
+static __thread bool in_own_table __attribute__((tls_model("initial-exec")));
+static __thread int own_process_pidfd __attribute__((tls_model("initial-exec"))) = -1;
+
+void lc_log_from_own_table(void)
+{
+    in_own_table = true;
+    own_process_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+}
+
+/* A thread with a descriptor table of its own has no stderr: it borrows
+ * the program's current one for each line (pidfd_getfd gives the same
+ * open file, so the line lands where the program's own lines go, at the
+ * same offset). Raw system calls, so that no close() hook sees a number
+ * from the wrong table. Without pidfd_getfd the line is dropped. */
+static void write_line(const char *line, size_t n)
+{
+    ssize_t ignored;
+    if (!in_own_table) {
+        ignored = write(STDERR_FILENO, line, n);
+        (void)ignored;
+        return;
+    }
+    if (own_process_pidfd < 0)
+        return;
+    int fd = (int)syscall(SYS_pidfd_getfd, own_process_pidfd, STDERR_FILENO, 0);
+    if (fd < 0)
+        return;
+    ignored = write(fd, line, n);
+    (void)ignored;
+    syscall(SYS_close, fd);
+}
 
 void lc_log_set_level(enum lc_log_level level)
 {
@@ -140,8 +173,7 @@ static void vlog(enum lc_log_level level, const char *fmt, va_list ap)
                           level_names[level]);
     n += lc_format(line + n, sizeof line - 1 - n, fmt, ap);
     line[n++] = '\n';
-    ssize_t ignored = write(STDERR_FILENO, line, n);
-    (void)ignored;
+    write_line(line, n);
     errno = saved_errno;
 }
 

@@ -17,6 +17,10 @@ void lc_log(enum lc_log_level level, const char *fmt, ...) __attribute__((format
 void lc_log_always(enum lc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Called by a thread that left the process's descriptor table: its lines
+ * go to the program's stderr all the same. */
+void lc_log_from_own_table(void);
+
 /* Formats into buf (always NUL-terminated when size > 0); returns the
  * length written. Exposed for the tests and for the launcher. */
 size_t lc_format(char *buf, size_t size, const char *fmt, va_list ap);
