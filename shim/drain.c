@@ -22,6 +22,25 @@
 #include "real.h"
 #include "stats.h"
 
+/* The drain thread works in a descriptor table of its own, so it talks to
+ * the kernel directly: a wrapper that tracks descriptors by number (another
+ * preload such as socket_wrapper, a sanitizer's runtime) would take its
+ * numbers for the program's. */
+static int own_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
+static int own_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+    return (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
+}
+
+static ssize_t own_recv(int fd, void *buf, size_t len, int flags)
+{
+    return (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
+}
+
 enum { IDLE, STARTING, RUNNING, FAILED };
 
 #define NONE (-1)
@@ -133,6 +152,7 @@ bool lc_drain_submit(int fd)
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } control;
+    memset(&control, 0, sizeof control);
     struct msghdr msg = {
         .msg_iov = &iov,
         .msg_iovlen = 1,
@@ -256,7 +276,7 @@ static void finish(int32_t index, enum lc_drain_end why)
     lc_log(LC_LOG_DEBUG, "drain of fd %d ended: %s after %lld ms, %llu bytes discarded", s->fd,
            lc_drain_end_name(why), (long long)(lc_now_ms() - s->start_ms),
            (unsigned long long)s->bytes);
-    lc_real_close(s->fd);
+    own_close(s->fd);
     slot_free(index);
     lc_count(&lc_stats.drain_ended[why], 1);
     lc_drain_unreserve();
@@ -267,12 +287,12 @@ static void adopt(int fd, int64_t now)
     int32_t index = slot_alloc();
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
     ev.data.u32 = (uint32_t)index;
-    if (index == NONE || lc_real_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (index == NONE || own_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         lc_log(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closing it now", fd, errno);
         if (index != NONE)
             slot_free(index);
         lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
-        lc_real_close(fd);
+        own_close(fd);
         lc_drain_unreserve();
         return;
     }
@@ -296,13 +316,13 @@ static void adopt_handoffs(int64_t now)
             .msg_control = control.buf,
             .msg_controllen = sizeof control.buf,
         };
-        ssize_t n = lc_real_recvmsg(receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        ssize_t n = (ssize_t)syscall(SYS_recvmsg, receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
             continue;
         if (n == 0) {
             /* Every sending end is gone (closed behind the library's back):
              * nothing more can come. */
-            lc_real_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
+            own_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
             return;
         }
         if (n < 0)
@@ -310,29 +330,37 @@ static void adopt_handoffs(int64_t now)
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
                 continue;
+            /* One socket per message, as sent. Anything more was added on
+             * the way (socket_wrapper passes its own bookkeeping along). */
             size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
             for (size_t i = 0; i < count; i++) {
                 int fd;
                 memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-                adopt(fd, now);
+                if (i == 0)
+                    adopt(fd, now);
+                else
+                    own_close(fd);
             }
         }
     }
 }
 
 /* recv(MSG_TRUNC) on TCP drops queued bytes without copying them; a kernel
- * that refuses it gets a plain read into a scratch buffer instead. */
+ * that refuses it gets a plain read instead. The buffer is real all the
+ * same (the kernel leaves it untouched): checkers such as valgrind verify
+ * the whole length, and a socket that is not TCP after all (another
+ * preload's) copies into it. */
 static ssize_t discard_input(int fd)
 {
-    static char scratch[65536];
+    static char scratch[256 * 1024];
     if (!copy_to_discard) {
-        ssize_t n = recv(fd, NULL, 1 << 30, MSG_TRUNC | MSG_DONTWAIT);
-        if (n >= 0 || (errno != EINVAL && errno != EFAULT))
+        ssize_t n = own_recv(fd, scratch, sizeof scratch, MSG_TRUNC | MSG_DONTWAIT);
+        if (n >= 0 || errno != EINVAL)
             return n;
         copy_to_discard = true;
         lc_log(LC_LOG_INFO, "recv(MSG_TRUNC) refused (errno %d); draining by copying", errno);
     }
-    return recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+    return own_recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
 }
 
 static void service(int32_t index, int64_t now)
@@ -396,7 +424,7 @@ static void *drain_main(void *unused)
     struct epoll_event events[64];
     int timeout = -1;
     for (;;) {
-        int n = epoll_wait(epoll_fd, events, 64, timeout);
+        int n = (int)syscall(SYS_epoll_pwait, epoll_fd, events, 64, timeout, NULL, 0);
         if (n < 0 && errno != EINTR) {
             lc_log(LC_LOG_ERROR, "drain: epoll_wait failed (errno %d)", errno);
             n = 0;
@@ -424,13 +452,13 @@ static void close_all_but(int keep)
      * reference and sends nothing. */
     if (keep > 0 && syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) != 0 && errno == ENOSYS) {
         for (int fd = 0; fd < keep; fd++)
-            lc_real_close(fd);
+            own_close(fd);
     }
     if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) != 0 && errno == ENOSYS) {
         struct rlimit nofile = { 1024, 1024 };
         getrlimit(RLIMIT_NOFILE, &nofile);
         for (rlim_t fd = (rlim_t)keep + 1; fd < nofile.rlim_cur; fd++)
-            lc_real_close((int)fd);
+            own_close((int)fd);
     }
 }
 
@@ -448,16 +476,17 @@ static bool enter_own_table(void)
     /* 0-2 stay taken, so that no drained socket lands where a stray write
      * to a standard stream would reach a client. */
     int filler;
-    while ((filler = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && filler < 2) {
+    while ((filler = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC)) >= 0 &&
+           filler < 2) {
     }
     if (filler > 2)
-        lc_real_close(filler);
+        own_close(filler);
     lc_log_from_own_table();
     receive_fd = thread_receive_fd;
-    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    epoll_fd = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN };
     ev.data.u32 = HANDOFF_TAG;
-    if (epoll_fd < 0 || lc_real_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, receive_fd, &ev) != 0) {
+    if (epoll_fd < 0 || own_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, receive_fd, &ev) != 0) {
         atomic_store(&thread_report, -errno);
         return false;
     }

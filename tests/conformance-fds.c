@@ -228,8 +228,9 @@ static long long close_loop_us(const char *obs)
     return total;
 }
 
-/* Each connection is swept away from its own number up; `how` names the
- * call the library logs for it. Both connections linger: the library's
+/* Each connection is swept away from its own number up; `logged_as` names
+ * the call the library logs for it, `after_sweep` what the pattern then
+ * finds open. Both connections linger: the library's
  * hand-off descriptor, inside every swept range, survived the first. The
  * outcomes are returned for the caller's own checks. */
 static void expect_sweep_lingers(const char *how_arg, const char *logged_as,

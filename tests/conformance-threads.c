@@ -263,9 +263,12 @@ Test(threads, many_threads_closing_and_accepting_lose_no_drain_and_leak_nothing)
                  "and /dev/null on 0-2");
     cr_expect_eq(observed_int(with.log, "drain_fds"), observed_int(with.log, "drain_fds_idle"),
                  "the drain thread still holds sockets after every drain ended");
-    cr_expect_eq(with.threads_at_end, SERVER_THREADS + 2,
-                 "%d threads: expected the pool, main and one drain thread",
-                 with.threads_at_end);
+    /* A sanitizer's runtime, loaded first in sanitizer builds, may run a
+     * thread of its own. */
+    bool runtime_first = getenv("LC_PRELOAD_FIRST") && *getenv("LC_PRELOAD_FIRST");
+    cr_expect(with.threads_at_end == SERVER_THREADS + 2 ||
+                  (runtime_first && with.threads_at_end == SERVER_THREADS + 3),
+              "%d threads: expected the pool, main and one drain thread", with.threads_at_end);
 
     struct pool_run without = run_thread_pool(false);
     cr_expect_eq(without.exit_status, 0, "the server failed: %s", without.log);
