@@ -453,6 +453,49 @@ static void check_inetd_service(const char *end, const char *how)
     free(o.log);
 }
 
+/* A connection inherited across exec on a number other than 0-2 is not the
+ * service's to linger (whoever exec'd it may still hold it): left alone,
+ * no lingering anywhere, the same outcome as without the library. */
+static int inherited_on_fd_delivered(bool library_in_service, char **log)
+{
+    char service[4096];
+    snprintf(service, sizeof service, "%s/stdio-service", getenv("LC_PATTERNS_DIR"));
+    const char *args[16] = { "--connections", "3", "--on-fd", "20" };
+    size_t argc = 4;
+    if (library_in_service) {
+        args[argc++] = "--service-env";
+        args[argc++] = library_preload_entry();
+        args[argc++] = "--service-env";
+        args[argc++] = "LINGERCLOSE_LOG=debug";
+    }
+    args[argc++] = "--";
+    args[argc++] = service;
+    args[argc++] = "--fd=20";
+    args[argc++] = "--end=close";
+    args[argc] = NULL;
+    struct server s;
+    pattern_start(&s, "inetd-wrapper", false, args, NULL);
+    int delivered = uploads_delivered(s.port, TRIES);
+    cr_expect_eq(server_wait(&s, 20000), 0, "the wrapper or a service failed");
+    *log = server_stderr(&s);
+    return delivered;
+}
+
+Test(processes, socket_inherited_across_exec_is_left_alone)
+{
+    char *log;
+    int with = inherited_on_fd_delivered(true, &log);
+    cr_expect_eq(count_lines_with(log, "loaded: mode=auto"), TRIES,
+                 "the library did not run in every service: %s", log);
+    cr_expect_eq(count_lines_with(log, LINGERING), 0, "an inherited socket lingered: %s", log);
+    free(log);
+    int without = inherited_on_fd_delivered(false, &log);
+    free(log);
+    cr_expect_eq(with, without, "%d delivered with the library, %d without", with, without);
+    cr_expect_lt(without, TRIES, "without the library no response was lost: the test proves "
+                                 "nothing");
+}
+
 Test(processes, inetd_wrapper_service_lingers_at_return)
 {
     check_inetd_service("return", "exit");

@@ -5,8 +5,9 @@
  * accepting. The exec'd service knows nothing of sockets: it reads stdin
  * and writes stdout, and lets the process end close the connection.
  *
- *   inetd-wrapper [--connections N] [--service-env K=V]... -- SERVICE [ARG]...
+ *   inetd-wrapper [--connections N] [--on-fd N] [--service-env K=V]... -- SERVICE [ARG]...
  *
+ * --on-fd N puts the connection on descriptor N instead of 0 and 1.
  * --service-env adds K=V to the service's environment only (a test can
  * preload the library into the service and not into the wrapper). The
  * wrapper announces itself on stderr as "ROLE wrapper <pid>"; the services
@@ -22,11 +23,16 @@
 
 #define SERVICE_ENV_MAX 8
 
-static _Noreturn void run_service(int listener, int fd, char **service, char **service_env,
-                                  int service_env_count)
+static _Noreturn void run_service(int listener, int fd, int on_fd, char **service,
+                                  char **service_env, int service_env_count)
 {
-    if (dup2(fd, STDIN_FILENO) != STDIN_FILENO || dup2(fd, STDOUT_FILENO) != STDOUT_FILENO)
+    if (on_fd >= 0) {
+        if (dup2(fd, on_fd) != on_fd)
+            _exit(5);
+    } else if (dup2(fd, STDIN_FILENO) != STDIN_FILENO ||
+               dup2(fd, STDOUT_FILENO) != STDOUT_FILENO) {
         _exit(5);
+    }
     close(fd);
     close(listener);
     for (int i = 0; i < service_env_count; i++)
@@ -40,12 +46,15 @@ static _Noreturn void run_service(int listener, int fd, char **service, char **s
 int main(int argc, char **argv)
 {
     int connections = 1;
+    int on_fd = -1;
     char *service_env[SERVICE_ENV_MAX];
     int service_env_count = 0;
     char **service = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc) {
             connections = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--on-fd") == 0 && i + 1 < argc) {
+            on_fd = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--service-env") == 0 && i + 1 < argc &&
                    service_env_count < SERVICE_ENV_MAX && strchr(argv[i + 1], '=')) {
             service_env[service_env_count++] = argv[++i];
@@ -53,8 +62,8 @@ int main(int argc, char **argv)
             service = &argv[i + 1];
             break;
         } else {
-            pattern_die("usage: inetd-wrapper [--connections N] [--service-env K=V]... -- "
-                        "SERVICE [ARG]...");
+            pattern_die("usage: inetd-wrapper [--connections N] [--on-fd N] "
+                        "[--service-env K=V]... -- SERVICE [ARG]...");
         }
     }
     if (!service)
@@ -68,7 +77,7 @@ int main(int argc, char **argv)
         if (pid < 0)
             pattern_die("fork");
         if (pid == 0)
-            run_service(listener, fd, service, service_env, service_env_count);
+            run_service(listener, fd, on_fd, service, service_env, service_env_count);
         close(fd);
     }
     pattern_reap_children();

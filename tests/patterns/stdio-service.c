@@ -4,8 +4,11 @@
  * answers with the early error and ends without closing anything: the
  * process end closes the connection, with the client still sending.
  *
- *   stdio-service --end=return|exit|_exit|_Exit
+ *   stdio-service [--fd=N] --end=return|exit|_exit|_Exit|close
  *
+ * --fd=N talks on descriptor N instead of stdin and stdout (a connection
+ * inherited across exec on another number, which the library must leave
+ * alone); --end=close closes it with close() and returns.
  * return and exit answer with printf (stdio's buffer goes out at exit);
  * _exit and _Exit skip the stdio flush, so they answer with write(). It
  * prints nothing on stderr of its own: it shares the wrapper's. */
@@ -17,11 +20,17 @@
 
 #include "pattern.h"
 
-enum end { END_RETURN, END_EXIT, END_UNDERSCORE_EXIT, END_UNDERSCORE_CAPITAL_EXIT };
+enum end { END_RETURN, END_EXIT, END_UNDERSCORE_EXIT, END_UNDERSCORE_CAPITAL_EXIT, END_CLOSE };
 
 int main(int argc, char **argv)
 {
     enum end end = END_RETURN;
+    int in = STDIN_FILENO, out = STDOUT_FILENO;
+    if (argc == 3 && strncmp(argv[1], "--fd=", 5) == 0) {
+        in = out = atoi(argv[1] + 5);
+        argv++;
+        argc--;
+    }
     if (argc != 2)
         return 7;
     if (strcmp(argv[1], "--end=return") == 0)
@@ -32,13 +41,17 @@ int main(int argc, char **argv)
         end = END_UNDERSCORE_EXIT;
     else if (strcmp(argv[1], "--end=_Exit") == 0)
         end = END_UNDERSCORE_CAPITAL_EXIT;
+    else if (strcmp(argv[1], "--end=close") == 0)
+        end = END_CLOSE;
     else
+        return 7;
+    if (in != STDIN_FILENO && end != END_CLOSE)
         return 7;
 
     char request[1024];
     ssize_t n;
     do
-        n = read(STDIN_FILENO, request, sizeof request);
+        n = read(in, request, sizeof request);
     while (n < 0 && errno == EINTR);
     if (n <= 0)
         return 8;
@@ -56,6 +69,9 @@ int main(int argc, char **argv)
     case END_UNDERSCORE_CAPITAL_EXIT:
         pattern_write_all(STDOUT_FILENO, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
         _Exit(0);
+    case END_CLOSE:
+        pattern_write_all(out, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+        return close(in) == 0 ? 0 : 10;
     }
     return 9;
 }
