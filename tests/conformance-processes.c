@@ -34,22 +34,6 @@ static const char *const debug_log[] = { "LINGERCLOSE_LOG=debug", NULL };
 
 /* ---- reading the log ------------------------------------------------ */
 
-/* Lines that contain both needles. */
-static int count_lines_with_both(const char *text, const char *first, const char *second)
-{
-    int count = 0;
-    for (const char *line = text; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        char *copy = strndup(line, len);
-        if (strstr(copy, first) && strstr(copy, second))
-            count++;
-        free(copy);
-        line = end ? end + 1 : NULL;
-    }
-    return count;
-}
-
 /* Lines the library logged in process pid whose message starts with
  * message_start and contains needle. */
 static int library_lines_of(const char *log, int pid, const char *message_start, const char *needle)

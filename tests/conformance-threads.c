@@ -69,22 +69,6 @@ static char *observations_starting_with(const char *text, const char *const *pre
     return out;
 }
 
-/* Lines containing both needles. */
-static int count_lines_with_both(const char *text, const char *first, const char *second)
-{
-    int count = 0;
-    for (const char *line = text; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        char *copy = strndup(line, len);
-        if (strstr(copy, first) && strstr(copy, second))
-            count++;
-        free(copy);
-        line = end ? end + 1 : NULL;
-    }
-    return count;
-}
-
 /* Waits until at least `count` lines of the program's stderr contain
  * needle; false after timeout_ms. */
 static bool stderr_shows(const struct server *s, const char *needle, int count, int timeout_ms)

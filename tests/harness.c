@@ -96,6 +96,21 @@ int count_lines_with(const char *text, const char *needle)
     return count;
 }
 
+int count_lines_with_both(const char *text, const char *first, const char *second)
+{
+    int count = 0;
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char *copy = strndup(line, len);
+        if (strstr(copy, first) && strstr(copy, second))
+            count++;
+        free(copy);
+        line = end ? end + 1 : NULL;
+    }
+    return count;
+}
+
 char *observations(const char *text)
 {
     char *out = calloc(1, strlen(text) + 1);

@@ -27,6 +27,8 @@ void pattern_start(struct server *s, const char *name, bool preload, const char 
                    const char *const *env);
 /* How many lines of text contain needle. */
 int count_lines_with(const char *text, const char *needle);
+/* How many lines of text contain both needles. */
+int count_lines_with_both(const char *text, const char *first, const char *second);
 /* The values of the "OBS <key> <value>" lines, in order, one per line
  * (malloc'd): what a pattern program observed. */
 char *observations(const char *text);

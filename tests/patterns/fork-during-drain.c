@@ -147,46 +147,6 @@ static void *sleeper(void *unused)
     return NULL;
 }
 
-static int count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int count = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            count++;
-    closedir(d);
-    return count;
-}
-
-/* Descriptors of the thread named "lingerclose" (it has a table of its
- * own), or -1 without it. */
-static int drain_thread_fds(void)
-{
-    DIR *tasks = opendir("/proc/self/task");
-    if (!tasks)
-        pattern_die("opendir /proc/self/task");
-    int fds = -1;
-    for (struct dirent *e; fds < 0 && (e = readdir(tasks));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], comm[32] = { 0 };
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        bool is_drain = fgets(comm, sizeof comm, f) && strcmp(comm, "lingerclose\n") == 0;
-        fclose(f);
-        if (is_drain) {
-            snprintf(path, sizeof path, "/proc/self/task/%s/fd", e->d_name);
-            fds = count_entries(path);
-        }
-    }
-    closedir(tasks);
-    return fds;
-}
-
 static long long monotonic_ms(void)
 {
     struct timespec ts;
@@ -249,7 +209,7 @@ int main(int argc, char **argv)
     int listen_fd = pattern_listen();
     /* The library's thread started at the listener's socket(): what it
      * holds now is its own, anything more is a drain. */
-    int drain_fds_idle = drain_thread_fds();
+    int drain_fds_idle = pattern_drain_thread_fds();
     unsigned long drained[MAX_CONNECTIONS];
     char drained_list[MAX_CONNECTIONS * 24] = "";
     size_t used = 0;
@@ -269,11 +229,11 @@ int main(int argc, char **argv)
 
     /* The hand-offs reach the drain thread asynchronously: fork once it has
      * them all, so the fork really happens with every drain in flight. */
-    int drains = drain_thread_fds() - drain_fds_idle;
+    int drains = pattern_drain_thread_fds() - drain_fds_idle;
     for (int waited = 0; drain_fds_idle >= 0 && drains < connections && waited < DRAINS_SETTLE_MS;
          waited += 5) {
         pattern_sleep_ms(5);
-        drains = drain_thread_fds() - drain_fds_idle;
+        drains = pattern_drain_thread_fds() - drain_fds_idle;
     }
     if (drain_fds_idle < 0)
         pattern_observe("drains_at_fork", "none");

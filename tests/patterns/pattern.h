@@ -31,6 +31,9 @@ void pattern_wait_for_stdin_eof(void);
 void pattern_observe(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Number of open descriptors of this process. */
 int pattern_open_fds(void);
+/* Descriptors in the table of the thread named "lingerclose" (the library's
+ * drain thread has a table of its own), or -1 if there is no such thread. */
+int pattern_drain_thread_fds(void);
 void pattern_sleep_ms(int ms);
 /* Reaps every child; exits 2 if one failed. */
 void pattern_reap_children(void);

@@ -77,54 +77,14 @@ static void *worker(void *unused)
     return NULL;
 }
 
-static int count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int count = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            count++;
-    closedir(d);
-    return count;
-}
-
-/* Descriptors in the table of the thread named "lingerclose" (it has a
- * table of its own), or -1 if there is no such thread. */
-static int drain_thread_fds(void)
-{
-    DIR *tasks = opendir("/proc/self/task");
-    if (!tasks)
-        pattern_die("opendir /proc/self/task");
-    int fds = -1;
-    for (struct dirent *e; fds < 0 && (e = readdir(tasks));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], comm[32] = { 0 };
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        bool is_drain = fgets(comm, sizeof comm, f) && strcmp(comm, "lingerclose\n") == 0;
-        fclose(f);
-        if (is_drain) {
-            snprintf(path, sizeof path, "/proc/self/task/%s/fd", e->d_name);
-            fds = count_entries(path);
-        }
-    }
-    closedir(tasks);
-    return fds;
-}
-
 /* The drains end as the clients close, leaving the drain thread with what
  * it held before the first one (without the library there are none). */
 static int wait_for_drains(int idle_fds)
 {
-    int fds = drain_thread_fds();
+    int fds = pattern_drain_thread_fds();
     for (int waited = 0; fds > idle_fds && waited < DRAIN_WAIT_MS; waited += 10) {
         pattern_sleep_ms(10);
-        fds = drain_thread_fds();
+        fds = pattern_drain_thread_fds();
     }
     return fds;
 }
@@ -147,7 +107,7 @@ int main(int argc, char **argv)
     /* The library starts its thread at the listener's socket(), and it has
      * its own descriptors (two: the hand-off's receiving end and an epoll
      * descriptor) by the time socket() returns. */
-    int drain_fds_idle = drain_thread_fds();
+    int drain_fds_idle = pattern_drain_thread_fds();
     if (drain_fds_idle < 0)
         pattern_observe("drain_fds_idle", "none");
     else
