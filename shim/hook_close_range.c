@@ -14,11 +14,10 @@
 
 #define KNOWN_FLAGS (CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)
 
-static void close_one_in_range(int fd, uint64_t state, void *unused)
+static void close_one_in_range(int fd, uint64_t state, void *how)
 {
-    (void)unused;
     if (!(state & LC_FD_PRIVATE))
-        lc_close_begin(fd, "close_range");
+        lc_close_begin(fd, how);
 }
 
 static void mark_cloexec(int fd, uint64_t state, void *unused)
@@ -43,7 +42,8 @@ static int close_range_sparing_ours(unsigned first, unsigned last, int flags)
     return rc;
 }
 
-static int sweep(unsigned first, unsigned last, int flags)
+/* how: the call's name for the log. */
+static int sweep(unsigned first, unsigned last, int flags, const char *how)
 {
     if (flags & CLOSE_RANGE_CLOEXEC) {
         int rc = lc_real_close_range(first, last, flags);
@@ -51,7 +51,7 @@ static int sweep(unsigned first, unsigned last, int flags)
             lc_fdtable_for_each(first, last, mark_cloexec, NULL);
         return rc;
     }
-    lc_fdtable_for_each(first, last, close_one_in_range, NULL);
+    lc_fdtable_for_each(first, last, close_one_in_range, (void *)how);
     return close_range_sparing_ours(first, last, flags);
 }
 
@@ -60,7 +60,7 @@ LC_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
     if (!lc_ready() || first > last || (flags & ~KNOWN_FLAGS))
         return lc_real_close_range(first, last, flags);
     int saved_errno = errno;
-    int rc = sweep(first, last, flags);
+    int rc = sweep(first, last, flags, "close_range");
     if (rc == 0)
         errno = saved_errno;
     return rc;
@@ -73,7 +73,7 @@ LC_EXPORT void closefrom(int lowfd)
         return;
     }
     int saved_errno = errno;
-    if (sweep((unsigned)lowfd, ~0u, 0) != 0) {
+    if (sweep((unsigned)lowfd, ~0u, 0, "closefrom") != 0) {
         /* A kernel without close_range: one close per open number. */
         struct rlimit nofile = { 1024, 1024 };
         getrlimit(RLIMIT_NOFILE, &nofile);

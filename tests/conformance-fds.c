@@ -275,11 +275,9 @@ Test(fds, close_range_lingers_and_spares_library_fd)
     expect_sweep_lingers("--how=close_range", "close_range", ALL_SWEPT, NULL, NULL);
 }
 
-/* The library logs closefrom's decisions under close_range, which it
- * runs. */
 Test(fds, closefrom_lingers_and_spares_library_fd)
 {
-    expect_sweep_lingers("--how=closefrom", "close_range", ALL_SWEPT, NULL, NULL);
+    expect_sweep_lingers("--how=closefrom", "closefrom", ALL_SWEPT, NULL, NULL);
 }
 
 /* Tens of thousands of close() calls, nearly all on numbers that are not

@@ -271,8 +271,9 @@ static void check_helper_closes_all(const char *how, bool exec_after)
 {
     /* How the helper's closes show in the log: closefrom() is a
      * close_range() sweep. */
-    const char *how_logged =
-        strcmp(how, "--how=loop") == 0 ? "debug: close(" : "debug: close_range(";
+    const char *how_logged = strcmp(how, "--how=loop") == 0        ? "debug: close("
+                             : strcmp(how, "--how=closefrom") == 0 ? "debug: closefrom("
+                                                                   : "debug: close_range(";
 #define ONE_CONVERSATION                                                                 \
     "first-line PING1\nhelper-status 0\nline-kept-across-helper EARLY\n"                    \
     "line-after-ready PING2\n"
