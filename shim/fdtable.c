@@ -179,6 +179,42 @@ void lc_fdtable_hold_all(void)
     }
 }
 
+void lc_fdtable_release_for_exec(void)
+{
+    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
+        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
+        if (!chunk)
+            continue;
+        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
+            struct entry *e = &chunk[i];
+            uint64_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+            uint32_t record = lc_fd_record(state);
+            if (!trackable(state) || !(state & LC_FD_CLOEXEC) || !record)
+                continue;
+            if (lc_family_release(record, NULL) > 1) {
+                atomic_fetch_or(&e->state, LC_FD_EXEC_RELEASED);
+            } else {
+                /* Ours alone now: the record is gone, the entry needs none. */
+                atomic_fetch_and(&e->state, ~UINT64_C(0xffffffff));
+            }
+        }
+    }
+}
+
+void lc_fdtable_exec_failed(void)
+{
+    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
+        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
+        if (!chunk)
+            continue;
+        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
+            uint64_t state = atomic_fetch_and(&chunk[i].state, ~LC_FD_EXEC_RELEASED);
+            if (state & LC_FD_EXEC_RELEASED)
+                lc_family_hold(lc_fd_record(state));
+        }
+    }
+}
+
 void lc_fdtable_forget_epoll_all(void)
 {
     for (unsigned c = 0; c < CHUNK_COUNT; c++) {

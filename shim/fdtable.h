@@ -25,6 +25,8 @@
 #define LC_FD_PRIVATE LC_FD_FLAG(3)
 /* Received from another process (SCM_RIGHTS): known, never owned. */
 #define LC_FD_RECEIVED LC_FD_FLAG(4)
+/* Its hold was given back for an exec() in progress (close-on-exec). */
+#define LC_FD_EXEC_RELEASED LC_FD_FLAG(5)
 
 /* Flags of the socket, shared by all its descriptors through the record. */
 /* The app set SO_LINGER {1, 0}: it wants an abortive close. */
@@ -81,6 +83,10 @@ void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec);
 /* Counts one more holder of every socket in the table (a fork() is about
  * to copy every descriptor). */
 void lc_fdtable_hold_all(void);
+/* Before exec(): close-on-exec descriptors will not survive it, so their
+ * holds are given back; if exec() fails they are taken again. */
+void lc_fdtable_release_for_exec(void);
+void lc_fdtable_exec_failed(void);
 /* In a fork child: epoll registrations recorded in the parent are no
  * longer reachable through numbers we can trust. */
 void lc_fdtable_forget_epoll_all(void);

@@ -35,6 +35,12 @@ REAL_SLOT(close_range, int, unsigned int, unsigned int, int);
 REAL_SLOT(closefrom, void, int);
 REAL_SLOT(fclose, int, FILE *);
 REAL_SLOT(_exit, void, int);
+REAL_SLOT(execve, int, const char *, char *const[], char *const[]);
+REAL_SLOT(execv, int, const char *, char *const[]);
+REAL_SLOT(execvp, int, const char *, char *const[]);
+REAL_SLOT(execvpe, int, const char *, char *const[], char *const[]);
+REAL_SLOT(fexecve, int, int, char *const[], char *const[]);
+REAL_SLOT(execveat, int, int, const char *, char *const[], char *const[], int);
 
 #define RESOLVE(name) \
     atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release)
@@ -61,6 +67,12 @@ void lc_real_resolve(void)
     RESOLVE(closefrom);
     RESOLVE(fclose);
     RESOLVE(_exit);
+    RESOLVE(execve);
+    RESOLVE(execv);
+    RESOLVE(execvp);
+    RESOLVE(execvpe);
+    RESOLVE(fexecve);
+    RESOLVE(execveat);
 }
 
 #define REAL(name) atomic_load_explicit(&real_##name, memory_order_acquire)
@@ -204,4 +216,47 @@ _Noreturn void lc_real_exit_now(int status)
         fn(status);
     for (;;)
         syscall(SYS_exit_group, status);
+}
+
+/* The exec functions other than execve have no system call of their own:
+ * before the constructor ran they are resolved on the spot. */
+#define REAL_OR_RESOLVED(name)                        \
+    ({                                                \
+        if (!REAL(name))                              \
+            lc_real_resolve();                        \
+        REAL(name);                                   \
+    })
+
+int lc_real_execve(const char *path, char *const argv[], char *const envp[])
+{
+    int (*fn)(const char *, char *const[], char *const[]) = REAL(execve);
+    return fn ? fn(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
+}
+
+int lc_real_execv(const char *path, char *const argv[])
+{
+    return REAL_OR_RESOLVED(execv)(path, argv);
+}
+
+int lc_real_execvp(const char *file, char *const argv[])
+{
+    return REAL_OR_RESOLVED(execvp)(file, argv);
+}
+
+int lc_real_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return REAL_OR_RESOLVED(execvpe)(file, argv, envp);
+}
+
+int lc_real_fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return REAL_OR_RESOLVED(fexecve)(fd, argv, envp);
+}
+
+int lc_real_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                     int flags)
+{
+    int (*fn)(int, const char *, char *const[], char *const[], int) = REAL(execveat);
+    return fn ? fn(dirfd, path, argv, envp, flags)
+              : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }

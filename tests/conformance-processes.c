@@ -322,6 +322,28 @@ Test(processes, helper_closing_all_fds_leaves_parent_connection_alone_loop_no_ex
     check_helper_closes_all("--how=loop", false);
 }
 
+/* A helper that closes nothing and execs: its close-on-exec copy of the
+ * connection is gone with the exec, so its hold goes back then and the
+ * parent's close is again the last one and lingers. */
+Test(processes, helper_exec_gives_back_close_on_exec_copies)
+{
+    struct helper_outcome with, without;
+    run_helper_closes_all("--how=close-on-exec", true, true, &with);
+    cr_expect_eq(with.conversations_kept, TRIES, "%s", with.log);
+    cr_expect_eq(with.delivered, TRIES, "the parent's close did not linger after the helper's "
+                                        "exec: %s", with.log);
+    cr_expect_eq(library_lines_of(with.log, with.server_pid, "debug: close(", LINGERING), TRIES,
+                 "%s", with.log);
+    run_helper_closes_all("--how=close-on-exec", true, false, &without);
+    cr_expect_lt(without.delivered, TRIES,
+                 "without the library no response was lost: the test proves nothing");
+    cr_expect_str_eq(with.observations, without.observations);
+    free(with.log);
+    free(with.observations);
+    free(without.log);
+    free(without.observations);
+}
+
 Test(processes, helper_closing_all_fds_leaves_parent_connection_alone_close_range_exec)
 {
     check_helper_closes_all("--how=close_range", true);

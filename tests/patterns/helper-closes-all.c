@@ -17,19 +17,22 @@
  *                              the last one: it may linger)
  * --how=loop|close_range|closefrom picks how the helper closes:
  * close(i) for i from 3 to RLIMIT_NOFILE, close_range(3, ~0U, 0) or
- * closefrom(3). The helper announces itself on stderr as
+ * closefrom(3); --how=close-on-exec accepts the connection close-on-exec
+ * and the helper closes nothing: exec drops its copy. The helper announces
+ * itself on stderr as
  * "ROLE helper <pid>", the server as "ROLE server <pid>". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pattern.h"
 
-enum how { BY_LOOP, BY_CLOSE_RANGE, BY_CLOSEFROM };
+enum how { BY_LOOP, BY_CLOSE_RANGE, BY_CLOSEFROM, BY_CLOSE_ON_EXEC };
 
 /* One byte at a time, so that whatever follows the line stays unread in
  * the socket. */
@@ -69,6 +72,8 @@ static _Noreturn void run_helper(enum how how, bool exec_after)
     case BY_CLOSEFROM:
         closefrom(3);
         break;
+    case BY_CLOSE_ON_EXEC:
+        break;
     }
     if (exec_after) {
         execl("/bin/true", "true", (char *)NULL);
@@ -79,7 +84,10 @@ static _Noreturn void run_helper(enum how how, bool exec_after)
 
 static void serve(int listener, enum how how, bool exec_after)
 {
-    int fd = pattern_accept(listener);
+    int fd = how == BY_CLOSE_ON_EXEC ? accept4(listener, NULL, NULL, SOCK_CLOEXEC)
+                                     : pattern_accept(listener);
+    if (fd < 0)
+        pattern_die("accept4");
     char line[64];
     read_line(fd, line, sizeof line);
     pattern_observe("first-line", "%s", line);
@@ -121,12 +129,14 @@ int main(int argc, char **argv)
             how = BY_CLOSE_RANGE;
         else if (strcmp(argv[i], "--how=closefrom") == 0)
             how = BY_CLOSEFROM;
+        else if (strcmp(argv[i], "--how=close-on-exec") == 0)
+            how = BY_CLOSE_ON_EXEC;
         else if (strcmp(argv[i], "--no-exec") == 0)
             exec_after = false;
         else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
             connections = atoi(argv[++i]);
         else
-            pattern_die("usage: helper-closes-all [--how=loop|close_range|closefrom] "
+            pattern_die("usage: helper-closes-all [--how=loop|close_range|closefrom|close-on-exec] "
                         "[--no-exec] [--connections N]");
     }
 
