@@ -580,18 +580,6 @@ bool lc_drain_start(void)
     return ok;
 }
 
-bool lc_drain_wait_idle(int64_t deadline_ms)
-{
-    while (atomic_load(&in_flight) > 0) {
-        int64_t left = deadline_ms - lc_now_ms();
-        if (left <= 0)
-            return false;
-        struct timespec pause = { 0, (left < 2 ? left : 2) * 1000000L };
-        nanosleep(&pause, NULL);
-    }
-    return true;
-}
-
 /* ---- fork ----------------------------------------------------------- */
 
 void lc_drain_atfork_prepare(void)

@@ -34,9 +34,7 @@ bool lc_drain_is_private(int fd);
 /* The program is about to take that number (dup2/dup3 onto it): move ours. */
 void lc_drain_evict(int fd);
 
-/* Waits until every handed-off socket has ended or the deadline
- * (CLOCK_MONOTONIC ms) passes. Only system calls: async-signal-safe. */
-bool lc_drain_wait_idle(int64_t deadline_ms);
+/* CLOCK_MONOTONIC in milliseconds. */
 int64_t lc_now_ms(void);
 
 void lc_drain_atfork_prepare(void);

@@ -21,7 +21,6 @@ struct region {
      * in the high half so that a stale compare-and-swap fails (ABA). */
     _Atomic uint64_t free_top;
     _Atomic uint32_t used;
-    _Atomic uint32_t live;
     struct record records[CAPACITY];
 };
 
@@ -92,7 +91,6 @@ uint32_t lc_family_new(uint32_t holders, uint32_t flags)
     }
     atomic_store_explicit(&r->records[id - 1].flags, flags, memory_order_relaxed);
     atomic_store_explicit(&r->records[id - 1].holders, holders, memory_order_release);
-    atomic_fetch_add_explicit(&r->live, 1, memory_order_relaxed);
     return id;
 }
 
@@ -112,9 +110,7 @@ uint32_t lc_family_release(uint32_t id, uint32_t *last_flags)
     if (before == 1) {
         if (last_flags)
             *last_flags = atomic_load_explicit(&rec->flags, memory_order_acquire);
-        struct region *r = atomic_load_explicit(&region, memory_order_acquire);
-        atomic_fetch_sub_explicit(&r->live, 1, memory_order_relaxed);
-        push_free(r, id);
+        push_free(atomic_load_explicit(&region, memory_order_acquire), id);
     }
     return before;
 }
@@ -144,10 +140,4 @@ void lc_family_clear_flags(uint32_t id, uint32_t flags)
     struct record *rec = record(id);
     if (rec)
         atomic_fetch_and_explicit(&rec->flags, ~(flags & 0xffff), memory_order_acq_rel);
-}
-
-uint32_t lc_family_in_use(void)
-{
-    struct region *r = atomic_load_explicit(&region, memory_order_acquire);
-    return r ? atomic_load_explicit(&r->live, memory_order_relaxed) : 0;
 }

@@ -44,7 +44,4 @@ uint32_t lc_family_flags(uint32_t id);
 void lc_family_add_flags(uint32_t id, uint32_t flags);
 void lc_family_clear_flags(uint32_t id, uint32_t flags);
 
-/* Records in use (for tests and statistics). */
-uint32_t lc_family_in_use(void);
-
 #endif
