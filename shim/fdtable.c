@@ -161,75 +161,94 @@ void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec)
         lc_family_release(lc_fd_record(copy), NULL);
 }
 
-void lc_fdtable_hold_all(void)
+/* Calls fn for every entry in use, in increasing descriptor order, from
+ * first to last. Reads before any write, so an idle table costs no locked
+ * instruction. */
+static void visit_entries(unsigned first, unsigned last,
+                          void (*fn)(struct entry *e, int fd, uint64_t state, void *ctx), void *ctx)
 {
-    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
+    for (unsigned c = first >> CHUNK_BITS; c < CHUNK_COUNT && c <= (last >> CHUNK_BITS); c++) {
         struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
         if (!chunk)
             continue;
         for (unsigned i = 0; i < CHUNK_SIZE; i++) {
-            uint64_t state = atomic_load_explicit(&chunk[i].state, memory_order_acquire);
-            if (!trackable(state))
+            unsigned fd = c * CHUNK_SIZE + i;
+            if (fd < first)
                 continue;
-            if (lc_fd_record(state))
-                lc_family_hold(lc_fd_record(state));
-            else
-                ensure_record(&chunk[i], 2);
+            if (fd > last)
+                return;
+            uint64_t state = atomic_load_explicit(&chunk[i].state, memory_order_acquire);
+            if (state)
+                fn(&chunk[i], (int)fd, state, ctx);
         }
     }
 }
 
+static void hold_one(struct entry *e, int fd, uint64_t state, void *unused)
+{
+    (void)fd;
+    (void)unused;
+    if (!trackable(state))
+        return;
+    if (lc_fd_record(state))
+        lc_family_hold(lc_fd_record(state));
+    else
+        ensure_record(e, 2);
+}
+
+void lc_fdtable_hold_all(void)
+{
+    visit_entries(0, ~0u, hold_one, NULL);
+}
+
+static void release_one_for_exec(struct entry *e, int fd, uint64_t state, void *unused)
+{
+    (void)fd;
+    (void)unused;
+    uint32_t record = lc_fd_record(state);
+    if (!trackable(state) || !(state & LC_FD_CLOEXEC) || !record)
+        return;
+    if (lc_family_release(record, NULL) > 1)
+        atomic_fetch_or(&e->state, LC_FD_EXEC_RELEASED);
+    else /* ours alone now: the record is gone, the entry needs none */
+        atomic_fetch_and(&e->state, ~UINT64_C(0xffffffff));
+}
+
 void lc_fdtable_release_for_exec(void)
 {
-    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
-        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
-        if (!chunk)
-            continue;
-        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
-            struct entry *e = &chunk[i];
-            uint64_t state = atomic_load_explicit(&e->state, memory_order_acquire);
-            uint32_t record = lc_fd_record(state);
-            if (!trackable(state) || !(state & LC_FD_CLOEXEC) || !record)
-                continue;
-            if (lc_family_release(record, NULL) > 1) {
-                atomic_fetch_or(&e->state, LC_FD_EXEC_RELEASED);
-            } else {
-                /* Ours alone now: the record is gone, the entry needs none. */
-                atomic_fetch_and(&e->state, ~UINT64_C(0xffffffff));
-            }
-        }
+    visit_entries(0, ~0u, release_one_for_exec, NULL);
+}
+
+static void hold_again(struct entry *e, int fd, uint64_t state, void *unused)
+{
+    (void)fd;
+    (void)unused;
+    if (state & LC_FD_EXEC_RELEASED) {
+        atomic_fetch_and(&e->state, ~LC_FD_EXEC_RELEASED);
+        lc_family_hold(lc_fd_record(state));
     }
 }
 
 void lc_fdtable_exec_failed(void)
 {
-    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
-        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
-        if (!chunk)
-            continue;
-        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
-            uint64_t state = atomic_fetch_and(&chunk[i].state, ~LC_FD_EXEC_RELEASED);
-            if (state & LC_FD_EXEC_RELEASED)
-                lc_family_hold(lc_fd_record(state));
-        }
-    }
+    visit_entries(0, ~0u, hold_again, NULL);
+}
+
+static void forget_epoll(struct entry *e, int fd, uint64_t state, void *unused)
+{
+    (void)fd;
+    (void)state;
+    (void)unused;
+    bool registered = false;
+    for (int s = 0; s < LC_FD_EPOLL_SLOTS; s++)
+        registered |= atomic_exchange(&e->epoll_fds[s], -1) >= 0;
+    if (registered)
+        atomic_fetch_or(&e->state, LC_FD_EPOLL_UNKNOWN);
 }
 
 void lc_fdtable_forget_epoll_all(void)
 {
-    for (unsigned c = 0; c < CHUNK_COUNT; c++) {
-        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
-        if (!chunk)
-            continue;
-        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
-            struct entry *e = &chunk[i];
-            bool registered = false;
-            for (int s = 0; s < LC_FD_EPOLL_SLOTS; s++)
-                registered |= atomic_exchange(&e->epoll_fds[s], -1) >= 0;
-            if (registered && atomic_load(&e->state))
-                atomic_fetch_or(&e->state, LC_FD_EPOLL_UNKNOWN);
-        }
-    }
+    visit_entries(0, ~0u, forget_epoll, NULL);
 }
 
 bool lc_fdtable_take(int fd, struct lc_fd_snapshot *out)
@@ -279,22 +298,21 @@ void lc_fdtable_epoll_removed(int fd, int epfd)
     }
 }
 
+struct visit_fds {
+    void (*fn)(int fd, uint64_t state, void *ctx);
+    void *ctx;
+};
+
+static void visit_fd(struct entry *e, int fd, uint64_t state, void *ctx)
+{
+    (void)e;
+    struct visit_fds *v = ctx;
+    v->fn(fd, state, v->ctx);
+}
+
 void lc_fdtable_for_each(unsigned first, unsigned last, void (*fn)(int fd, uint64_t state, void *ctx),
                          void *ctx)
 {
-    for (unsigned c = first >> CHUNK_BITS; c < CHUNK_COUNT && c <= (last >> CHUNK_BITS); c++) {
-        struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
-        if (!chunk)
-            continue;
-        for (unsigned i = 0; i < CHUNK_SIZE; i++) {
-            unsigned fd = c * CHUNK_SIZE + i;
-            if (fd < first)
-                continue;
-            if (fd > last)
-                return;
-            uint64_t state = atomic_load_explicit(&chunk[i].state, memory_order_acquire);
-            if (state)
-                fn((int)fd, state, ctx);
-        }
-    }
+    struct visit_fds v = { fn, ctx };
+    visit_entries(first, last, visit_fd, &v);
 }
