@@ -11,7 +11,7 @@
  * connection servers) closes it in the kernel, with a reset if input is
  * unread. exit() and a return from main are covered by the library's
  * destructor: it runs after the program's atexit handlers (which may still
- * write to a connection), flushes stdio, then lingers. Interposing exit()
+ * write to a connection), flushes stdout, then lingers. Interposing exit()
  * itself would linger before those handlers. _exit and _Exit skip
  * destructors, so they are interposed. */
 LC_EXPORT void _exit(int status)

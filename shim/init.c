@@ -62,9 +62,15 @@ __attribute__((constructor)) static void lingerclose_init(void)
 __attribute__((destructor)) static void lingerclose_fini(void)
 {
     if (lc_ready() && lc_conf.exit_timeout_ms) {
-        /* exit() flushes stdio only after the destructors: the response
-         * still in a buffer must leave before the FIN. */
-        fflush(NULL);
+        /* exit() flushes stdio only after the destructors, and an inetd
+         * service's response may still sit in stdout's buffer: it must
+         * leave before the FIN. Only if the stream's lock is free: another
+         * thread stuck holding it must not hang the exit (glibc's own flush
+         * at exit takes no lock either). */
+        if (ftrylockfile(stdout) == 0) {
+            fflush_unlocked(stdout);
+            funlockfile(stdout);
+        }
         lc_exit_linger("exit");
     }
     if (!lc_log_enabled(LC_LOG_INFO) || !atomic_load(&lc_stats.closes_seen))
