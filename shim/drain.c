@@ -74,7 +74,8 @@ static _Atomic int start_failures_logged;
  * drain thread has. Its number is the library's one descriptor in the
  * program's table (marked private there). */
 static _Atomic int handoff_fd = NONE;
-/* Hand-offs between reading handoff_fd and finishing their sendmsg. */
+/* Hand-offs between reading handoff_fd and finishing their sendmsg, in
+ * all threads and in this one. */
 static _Atomic int handoffs_sending;
 static __thread int handing_off __attribute__((tls_model("initial-exec")));
 
@@ -165,12 +166,12 @@ bool lc_drain_submit(int fd)
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof fd);
 
-    handing_off = 1;
+    handing_off++; /* (a signal handler's close may nest in this one) */
     atomic_fetch_add(&handoffs_sending, 1);
     int to = atomic_load(&handoff_fd);
     bool sent = to >= 0 && lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
     atomic_fetch_sub(&handoffs_sending, 1);
-    handing_off = 0;
+    handing_off--;
     return sent;
 }
 
