@@ -65,7 +65,12 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
         }
     }
     lc_snapshot_take(fd, flags, shared, state);
-    return lc_decide(state, lc_conf.mode);
+    enum lc_reason reason = lc_decide(state, lc_conf.mode);
+    if (lc_reason_lingers(reason) && !(flags & LC_FD_CLOEXEC) && lc_snapshot_has_child()) {
+        state->child_may_hold = true;
+        reason = lc_decide(state, lc_conf.mode);
+    }
+    return reason;
 }
 
 /* Each registration lives as long as the socket, not the descriptor:

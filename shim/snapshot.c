@@ -3,6 +3,7 @@
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -15,7 +16,7 @@
  * started (fork, posix_spawn, system, popen), and glibc starts some of them
  * without a call we could see. waitid(WNOWAIT) only looks: ECHILD means no
  * child exists that could hold a copy. */
-static bool has_child_process(void)
+bool lc_snapshot_has_child(void)
 {
     siginfo_t info;
     info.si_pid = 0;
@@ -35,6 +36,18 @@ void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstat
     if (!out->owned || out->shared)
         return;
 
+    /* The commonest close of all, a connection the peer has closed with
+     * nothing left unread, is told by one look: a peek that finds the end.
+     * (After the app's own SHUT_RD a peek finds an end of its own making.) */
+    char byte;
+    ssize_t peeked = out->app_shut_rd ? -1 : recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    bool nothing_unread = peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    if (peeked == 0) {
+        out->is_tcp = true;
+        out->tcp_state = LC_TCP_CLOSE_WAIT;
+        return;
+    }
+
     struct tcp_info info;
     socklen_t len = sizeof info;
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
@@ -46,7 +59,7 @@ void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstat
         return;
 
     int unread = 0;
-    if (ioctl(fd, SIOCINQ, &unread) == 0 && unread > 0)
+    if (!nothing_unread && ioctl(fd, SIOCINQ, &unread) == 0 && unread > 0)
         out->unread_bytes = (uint32_t)unread;
 
     bool notsent = len >= offsetof(struct tcp_info, tcpi_notsent_bytes) +
@@ -56,7 +69,4 @@ void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstat
     out->ms_since_data = info.tcpi_last_data_recv < info.tcpi_last_data_sent
                              ? info.tcpi_last_data_recv
                              : info.tcpi_last_data_sent;
-
-    if (!(fd_state & LC_FD_CLOEXEC))
-        out->child_may_hold = has_child_process();
 }

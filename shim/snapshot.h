@@ -1,6 +1,8 @@
-/* Reads what the decision needs from the kernel: one getsockopt(TCP_INFO)
- * and one ioctl(SIOCINQ) for a connected socket, nothing for a descriptor
- * the library does not own or that another holder still has. */
+/* Reads what the decision needs from the kernel: a peek (MSG_PEEK), which
+ * alone settles a connection the peer has closed with nothing unread, else
+ * getsockopt(TCP_INFO) and, if input is waiting, ioctl(SIOCINQ); nothing
+ * for a descriptor the library does not own or that another holder still
+ * has. child_may_hold is left false: see lc_snapshot_has_child(). */
 #ifndef LINGERCLOSE_SNAPSHOT_H
 #define LINGERCLOSE_SNAPSHOT_H
 
@@ -11,5 +13,9 @@
 
 /* fd_state: the entry with its record's socket flags folded in. */
 void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstate *out);
+
+/* Whether this process has a child that could hold a copy of an
+ * inheritable descriptor; asked only when the decision would linger. */
+bool lc_snapshot_has_child(void);
 
 #endif
