@@ -499,6 +499,10 @@ static void *drain_thread(void *unused)
 {
     /* Visible in ps and /proc as what it is. */
     pthread_setname_np(pthread_self(), "lingerclose");
+    /* Background work: a hand-off wakes it, and it must not take the CPU
+     * from the program's thread in the middle of that close() to do so. */
+    struct sched_param no_priority = { 0 };
+    sched_setscheduler(0, SCHED_BATCH, &no_priority);
     if (!enter_own_table())
         return NULL;
     return drain_main(unused);

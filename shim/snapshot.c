@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "fdtable.h"
+#include "log.h"
 #include "snapshot.h"
 
 /* A descriptor without close-on-exec may live on in any child this process
@@ -45,6 +46,17 @@ void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstat
     if (peeked == 0) {
         out->is_tcp = true;
         out->tcp_state = LC_TCP_CLOSE_WAIT;
+        return;
+    }
+    /* Input waiting: that alone decides (only a connected stream has any),
+     * so a lingering close asks nothing more; the count is for the log. */
+    if (peeked > 0) {
+        int unread = 1;
+        if (lc_log_enabled(LC_LOG_DEBUG))
+            ioctl(fd, SIOCINQ, &unread);
+        out->is_tcp = true;
+        out->tcp_state = LC_TCP_ESTABLISHED;
+        out->unread_bytes = unread > 0 ? (uint32_t)unread : 1;
         return;
     }
 

@@ -1,8 +1,8 @@
-/* Reads what the decision needs from the kernel: a peek (MSG_PEEK), which
- * alone settles a connection the peer has closed with nothing unread, else
- * getsockopt(TCP_INFO) and, if input is waiting, ioctl(SIOCINQ); nothing
- * for a descriptor the library does not own or that another holder still
- * has. child_may_hold is left false: see lc_snapshot_has_child(). */
+/* Reads what the decision needs from the kernel: a one-byte peek
+ * (MSG_PEEK), which alone settles a connection the peer has closed with
+ * nothing unread and one with input waiting, else getsockopt(TCP_INFO);
+ * nothing for a descriptor the library does not own or that another holder
+ * still has. child_may_hold is left false: see lc_snapshot_has_child(). */
 #ifndef LINGERCLOSE_SNAPSHOT_H
 #define LINGERCLOSE_SNAPSHOT_H
 

@@ -1,0 +1,217 @@
+#!/bin/bash
+# The load lingering exists for (issue 4, item 3): bench/early-error-load
+# (C clients uploading a body that gets an early 413, write-then-read)
+# against five servers on loopback, counting the responses correctly
+# received per second:
+#   ee_nolib        examples/early-error-server (one connection at a time,
+#                   reads 1 KiB, answers 413, close()), no library
+#   ee_lib          the same binary with LD_PRELOAD=$LC_LIBRARY
+#   nginx_linger    nginx, client_max_body_size 1k, lingering_close on
+#                   (its own lingering close), no library
+#   prefork_linger  bench/prefork-server -m linger: 4 processes, each doing
+#                   Apache's blocking lingering close in process
+#                   (shutdown(SHUT_WR), read until EOF / 2 s idle / 30 s)
+#   prefork_lib     bench/prefork-server -m close (plain close) with the
+#                   library
+# The servers run side by side for the whole item; each round loads every
+# server once, in an order that rotates from round to round. Figures are
+# medians over the rounds with the min-max spread; ratios are taken within
+# each round and their median reported.
+#
+#   LC_LIBRARY=/path/to/liblingerclose.so bench/early-error.sh [--quick]
+#
+# Environment: LC_LIBRARY (required), BENCH_OUT (directory for
+# early-error.dat, optional), CC (cc), EARLY_ROUNDS (5; --quick 2),
+# EARLY_DURATION (seconds per run, 3; --quick 1), EARLY_CLIENTS (64),
+# EARLY_BODY (bytes, 262144), EARLY_CHUNK (16384), EARLY_INTERVAL_US (1000:
+# with 16 KiB chunks, 16 MB/s per client), EARLY_SNDBUF (the clients'
+# SO_SNDBUF, 32768: the body then flows at the client's pace, as over a
+# network, instead of vanishing at once into loopback's 4 MB send buffers),
+# EARLY_PREFORK_WORKERS (4), HTTP_WORKERS (nginx worker_processes, 1).
+# Needs a C compiler, nginx (Debian: nginx-light), ss (iproute2). RESULT
+# lines on stdout, progress on stderr. About 90 s; --quick about 15 s.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+quick=0
+for arg in "$@"; do
+    case $arg in
+    --quick) quick=1 ;;
+    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+    esac
+done
+
+: "${LC_LIBRARY:?set LC_LIBRARY to the path of liblingerclose.so}"
+LC_LIBRARY=$(readlink -f "$LC_LIBRARY")
+[ -r "$LC_LIBRARY" ] || { echo "early-error: no library at $LC_LIBRARY" >&2; exit 1; }
+for tool in nginx ss "${CC:-cc}"; do
+    command -v "$tool" >/dev/null || { echo "early-error: $tool not found (apt-get install nginx-light iproute2 gcc)" >&2; exit 1; }
+done
+
+if [ $quick = 1 ]; then
+    rounds=${EARLY_ROUNDS:-2}
+    duration=${EARLY_DURATION:-1}
+else
+    rounds=${EARLY_ROUNDS:-5}
+    duration=${EARLY_DURATION:-3}
+fi
+clients=${EARLY_CLIENTS:-64}
+body=${EARLY_BODY:-262144}
+chunk=${EARLY_CHUNK:-16384}
+interval=${EARLY_INTERVAL_US:-1000}
+sndbuf=${EARLY_SNDBUF:-32768}
+prefork_workers=${EARLY_PREFORK_WORKERS:-4}
+nginx_workers=${HTTP_WORKERS:-1}
+configs=(ee_nolib ee_lib nginx_linger prefork_linger prefork_lib)
+
+log() { echo "early-error: $*" >&2; }
+
+tmp=$(mktemp -d /tmp/lc-bench-early.XXXXXX)
+chmod 755 "$tmp" # nginx workers may run as nobody
+. "$here/nginx-instance.sh"
+declare -A server_pid port
+cleanup() {
+    local c
+    for c in "${!server_pid[@]}"; do
+        kill -TERM "${server_pid[$c]}" 2>/dev/null
+    done
+    for c in "${!server_pid[@]}"; do
+        wait "${server_pid[$c]}" 2>/dev/null
+    done
+    nginx_stop_all 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
+
+build() { # build NAME SOURCE [CFLAGS...]
+    local name=$1 source=$2
+    shift 2
+    "${CC:-cc}" -O2 -Wall -Wextra -std=gnu11 -pthread "$@" -o "$tmp/$name" "$source" ||
+        { log "cannot build $source"; exit 1; }
+}
+build early-error-load "$here/early-error-load.c"
+build prefork-server "$here/prefork-server.c"
+# (config.h gives it _GNU_SOURCE in the autotools build)
+build early-error-server "$here/../examples/early-error-server.c" -D_GNU_SOURCE
+
+# start_server NAME PRELOAD(0|1) COMMAND... : the server prints
+# "listening on 127.0.0.1:PORT". SIGPIPE is ignored for it (a client cut
+# at the deadline must not kill examples/early-error-server mid-write).
+start_server() {
+    local name=$1 preload=$2 _ p
+    shift 2
+    if [ "$preload" = 1 ]; then
+        (trap '' PIPE; LD_PRELOAD="$LC_LIBRARY" LINGERCLOSE_LOG=info exec "$@") \
+            >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    else
+        (trap '' PIPE; exec "$@") >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    fi
+    server_pid[$name]=$!
+    for _ in $(seq 50); do
+        p=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/$name.out")
+        if [ -n "$p" ]; then
+            port[$name]=$p
+            return 0
+        fi
+        sleep 0.1
+    done
+    log "$name did not start:"
+    cat "$tmp/$name.err" >&2
+    exit 1
+}
+
+start_server ee_nolib 0 "$tmp/early-error-server"
+start_server ee_lib 1 "$tmp/early-error-server"
+start_server prefork_linger 0 "$tmp/prefork-server" -w "$prefork_workers" -m linger
+start_server prefork_lib 1 "$tmp/prefork-server" -w "$prefork_workers" -m close
+nginx_start nginx_linger "$tmp/nginx" on 1k "$nginx_workers"
+port[nginx_linger]=${nginx_port[nginx_linger]}
+log "$clients clients, $body-byte bodies in $chunk-byte chunks every $interval us," \
+    "SO_SNDBUF $sndbuf; ${duration} s per run, $rounds rounds; nginx $nginx_workers worker(s)," \
+    "prefork $prefork_workers workers"
+
+# run CONFIG -> "correct attempts seconds rate reset pipe timeout other wrong p50 p99"
+run() {
+    local out
+    out=$("$tmp/early-error-load" -p "${port[$1]}" -c "$clients" -d "$duration" -s "$body" \
+        -k "$chunk" -i "$interval" -b "$sndbuf" 2>/dev/null | sed -n 's/^EARLY //p')
+    echo "${out:-0 0 $duration 0 0 0 0 0 0 0 0}"
+    # Let what the cut left behind (lingering workers, drains) end.
+    sleep 0.3
+}
+
+declare -A rate attempts correct lost p50 p99
+n=${#configs[@]}
+for r in $(seq "$rounds"); do
+    for i in $(seq 0 $((n - 1))); do
+        c=${configs[$(((i + r) % n))]}
+        read -r ok tries _ rt reset pipe tmo other wrong l50 l99 < <(run "$c")
+        rate[$c,$r]=$rt
+        p50[$c,$r]=$l50
+        p99[$c,$r]=$l99
+        correct[$c]=$((${correct[$c]:-0} + ok))
+        attempts[$c]=$((${attempts[$c]:-0} + tries))
+        lost[$c]=$((${lost[$c]:-0} + tries - ok))
+        log "round $r/$rounds $c: $rt correct/s ($ok of $tries; lost: reset $reset, broken pipe $pipe," \
+            "timeout $tmo, other $other; not 413: $wrong), p50 $l50 ms, p99 $l99 ms"
+    done
+done
+
+stats() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "0 0 0"; exit }
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.6g %.6g %.6g\n", m, v[1], v[NR] }'
+}
+series() { # series ARRAY CONFIG
+    local -n a=$1
+    local r
+    for r in $(seq "$rounds"); do echo "${a[$2,$r]}"; done
+}
+
+dat=/dev/null
+if [ -n "${BENCH_OUT:-}" ]; then
+    mkdir -p "$BENCH_OUT"
+    dat=$BENCH_OUT/early-error.dat
+fi
+{
+    echo "# $clients clients, $body-byte bodies ($chunk every $interval us, SO_SNDBUF $sndbuf), ${duration} s x $rounds rounds"
+    echo "# config rate_median rate_min rate_max p50_ms p99_ms correct_fraction"
+} >"$dat"
+for c in "${configs[@]}"; do
+    read -r med lo hi < <(series rate "$c" | stats)
+    read -r m50 _ _ < <(series p50 "$c" | stats)
+    read -r m99 _ _ < <(series p99 "$c" | stats)
+    frac=$(awk -v a="${correct[$c]}" -v t="${attempts[$c]}" 'BEGIN { printf "%.4f", (t > 0 ? a / t : 0) }')
+    printf 'RESULT early_rate_%s %.1f correct/s median of %d rounds, spread %.1f-%.1f; %d of %d responses received, p50 %.1f ms, p99 %.1f ms\n' \
+        "$c" "$med" "$rounds" "$lo" "$hi" "${correct[$c]}" "${attempts[$c]}" "$m50" "$m99"
+    printf 'RESULT early_correct_fraction_%s %s fraction of all %d exchanges\n' "$c" "$frac" "${attempts[$c]}"
+    printf '%s %.1f %.1f %.1f %.2f %.2f %s\n' "$c" "$med" "$lo" "$hi" "$m50" "$m99" "$frac" >>"$dat"
+done
+
+# ratio NAME A B [TARGET [NOTE]] -> median over rounds of rate A / rate B
+ratio() {
+    local name=$1 a=$2 b=$3 target=${4:-} note=${5:-} med lo hi verdict=""
+    read -r med lo hi < <(for r in $(seq "$rounds"); do
+        awk -v a="${rate[$a,$r]}" -v b="${rate[$b,$r]}" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }'
+    done | stats)
+    [ -n "$target" ] && verdict=$(awk -v m="$med" -v t="$target" \
+        'BEGIN { printf ", target >= %s: %s", t, (m >= t ? "met" : "MISSED") }')
+    printf 'RESULT %s %.2f x median of %d per-round ratios %s/%s, spread %.2f-%.2f%s%s\n' \
+        "$name" "$med" "$rounds" "$a" "$b" "$lo" "$hi" "$verdict" "$note"
+}
+ratio early_ratio_prefork_lib_vs_prefork_linger prefork_lib prefork_linger 5
+ratio early_ratio_prefork_lib_vs_nginx_linger prefork_lib nginx_linger "" \
+    " (nginx's own lingering as the reference)"
+ratio early_ratio_ee_lib_vs_nginx_linger ee_lib nginx_linger "" \
+    " (a one-connection-at-a-time server with the library)"
+
+# What the library did in prefork_lib (its workers print a summary as they
+# exit).
+kill -TERM "${server_pid[prefork_lib]}" 2>/dev/null
+wait "${server_pid[prefork_lib]}" 2>/dev/null
+unset "server_pid[prefork_lib]"
+grep -h '^lingerclose.*summary' "$tmp/prefork_lib.err" | sed 's/^/early-error: prefork_lib: /' >&2

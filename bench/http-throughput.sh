@@ -1,0 +1,210 @@
+#!/bin/bash
+# Real server throughput (issue 4, item 2): wrk against private nginx
+# instances on loopback (bench/nginx.conf.in), serving one small static file:
+#   nolib          lingering_close off, no library
+#   lib            lingering_close off, LD_PRELOAD=$LC_LIBRARY (on nginx only)
+#   nginx_linger   lingering_close on (nginx's default: it lingers when it
+#                  knows the client may still send), no library
+#   nginx_always   lingering_close always (nginx lingers on every close, as
+#                  the library does for these connections), no library;
+#                  "close" load only, for reference
+# Two loads: "close" (a new connection per request, wrk -H 'Connection:
+# close') and "keepalive". The servers run side by side for the whole item;
+# each round runs every load against every server, in an order that rotates
+# from round to round. Figures are medians over the rounds with the min-max
+# spread; a ratio is taken within each round (same conditions), and the
+# median of the per-round ratios is reported. Also the CPU time nginx's
+# workers (all their threads, the library's drain thread included) spent
+# per request: the cost itself, less sensitive than req/s to whatever else
+# the machine runs.
+#
+#   LC_LIBRARY=/path/to/liblingerclose.so bench/http-throughput.sh [--quick]
+#
+# Environment: LC_LIBRARY (required), BENCH_OUT (directory for
+# http-throughput.dat, optional), HTTP_ROUNDS (5; --quick 2),
+# HTTP_DURATION (seconds per wrk run, 3; --quick 1), HTTP_WORKERS (nginx
+# worker_processes, 1), HTTP_WRK_THREADS (1), HTTP_WRK_CONNECTIONS (50).
+# Needs nginx (Debian: nginx-light), wrk, ss (iproute2). RESULT lines on
+# stdout, progress on stderr. About 2 minutes; --quick about 15 s.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+quick=0
+for arg in "$@"; do
+    case $arg in
+    --quick) quick=1 ;;
+    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+    esac
+done
+
+: "${LC_LIBRARY:?set LC_LIBRARY to the path of liblingerclose.so}"
+LC_LIBRARY=$(readlink -f "$LC_LIBRARY")
+[ -r "$LC_LIBRARY" ] || { echo "http-throughput: no library at $LC_LIBRARY" >&2; exit 1; }
+for tool in nginx wrk ss; do
+    command -v $tool >/dev/null || { echo "http-throughput: $tool not found (apt-get install nginx-light wrk iproute2)" >&2; exit 1; }
+done
+
+if [ $quick = 1 ]; then
+    rounds=${HTTP_ROUNDS:-2}
+    duration=${HTTP_DURATION:-1}
+else
+    rounds=${HTTP_ROUNDS:-5}
+    duration=${HTTP_DURATION:-3}
+fi
+workers=${HTTP_WORKERS:-1}
+threads=${HTTP_WRK_THREADS:-1}
+conns=${HTTP_WRK_CONNECTIONS:-50}
+loads="close keepalive"
+declare -A configs=([close]="nolib lib nginx_linger nginx_always" [keepalive]="nolib lib nginx_linger")
+
+log() { echo "http-throughput: $*" >&2; }
+
+tmp=$(mktemp -d /tmp/lc-bench-http.XXXXXX)
+chmod 755 "$tmp" # nginx workers may run as nobody
+. "$here/nginx-instance.sh"
+cleanup() {
+    nginx_stop_all 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
+hz=$(getconf CLK_TCK)
+
+cat >"$tmp/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format(
+        "WRK %d %d %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+        latency:percentile(50), latency:percentile(99),
+        e.connect, e.read, e.write, e.status, e.timeout))
+end
+LUA
+
+# CPU time (clock ticks) of an instance's workers, all threads.
+worker_ticks() {
+    local pid sum=0
+    for pid in $(nginx_workers "$1"); do
+        sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo $sum
+}
+
+# run_wrk CONFIG LOAD SECONDS -> "rps p50_us p99_us errors cpu_us_per_request"
+run_wrk() {
+    local config=$1 load=$2 secs=$3 hdr=() out t0 t1
+    [ "$load" = close ] && hdr=(-H 'Connection: close')
+    t0=$(worker_ticks "$config")
+    out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s "${hdr[@]}" \
+        -s "$tmp/report.lua" "http://127.0.0.1:${nginx_port[$config]}/" 2>&1 | grep '^WRK ')
+    t1=$(worker_ticks "$config")
+    if [ -z "$out" ]; then
+        log "wrk failed against $config"
+        echo "0 0 0 -1 0"
+        return
+    fi
+    echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$hz" '{
+        printf "%.1f %d %d %d %.2f\n", $2 * 1e6 / $3, $4, $5, $6 + $7 + $8 + $9 + $10,
+            ($2 > 0 ? ticks / hz * 1e6 / $2 : 0) }'
+}
+
+# stats: numbers on stdin -> "median min max"
+stats() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "0 0 0"; exit }
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.6g %.6g %.6g\n", m, v[1], v[NR] }'
+}
+
+log "nginx $(nginx -v 2>&1 | sed 's/.*version: //'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')," \
+    "$workers worker(s); wrk -t$threads -c$conns -d${duration}s; $rounds rounds"
+nginx_start nolib "$tmp/nolib" off 1m "$workers"
+nginx_start lib "$tmp/lib" off 1m "$workers" "$LC_LIBRARY"
+nginx_start nginx_linger "$tmp/nginx_linger" on 1m "$workers"
+nginx_start nginx_always "$tmp/nginx_always" always 1m "$workers"
+log "ports: nolib ${nginx_port[nolib]}, lib ${nginx_port[lib]}," \
+    "nginx_linger ${nginx_port[nginx_linger]}, nginx_always ${nginx_port[nginx_always]}"
+
+# Warm-up (page cache, lazy binding, the library's drain thread): discarded.
+if [ $quick = 0 ]; then
+    for l in $loads; do
+        for c in ${configs[$l]}; do
+            run_wrk $c $l 1 >/dev/null
+        done
+    done
+fi
+
+declare -A rps p50 p99 cpu errs
+for r in $(seq "$rounds"); do
+    for l in $loads; do
+        list=(${configs[$l]})
+        n=${#list[@]}
+        for i in $(seq 0 $((n - 1))); do
+            c=${list[$(((i + r) % n))]}
+            set -- $(run_wrk $c $l "$duration")
+            rps[$c,$l,$r]=$1
+            p50[$c,$l,$r]=$2
+            p99[$c,$l,$r]=$3
+            errs[$c,$l]=$((${errs[$c,$l]:-0} + $4))
+            cpu[$c,$l,$r]=$5
+            log "round $r/$rounds $l $c: $1 req/s, p50 $2 us, p99 $3 us, $5 us CPU/request, errors $4"
+        done
+    done
+done
+
+# Results.
+dat=/dev/null
+if [ -n "${BENCH_OUT:-}" ]; then
+    mkdir -p "$BENCH_OUT"
+    dat=$BENCH_OUT/http-throughput.dat
+fi
+{
+    echo "# nginx $workers worker(s), wrk -t$threads -c$conns -d${duration}s, $rounds rounds; req/s median min max; latency and CPU medians"
+    echo "# config load rps_median rps_min rps_max p50_us p99_us cpu_us_per_req"
+} >"$dat"
+series() { # series ARRAY CONFIG LOAD -> the per-round values, one a line
+    local -n a=$1
+    local r
+    for r in $(seq "$rounds"); do echo "${a[$2,$3,$r]}"; done
+}
+note="median of $rounds rounds of wrk -t$threads -c$conns -d${duration}s"
+for l in $loads; do
+    for c in ${configs[$l]}; do
+        read -r med lo hi < <(series rps $c $l | stats)
+        read -r m50 _ _ < <(series p50 $c $l | stats)
+        read -r m99 lo99 hi99 < <(series p99 $c $l | stats)
+        read -r mcpu locpu hicpu < <(series cpu $c $l | stats)
+        printf 'RESULT http_rps_%s_%s %.0f req/s %s, spread %.0f-%.0f, wrk errors %d\n' \
+            "$c" "$l" "$med" "$note" "$lo" "$hi" "${errs[$c,$l]}"
+        printf 'RESULT http_p50_%s_%s %.0f us median of %d\n' "$c" "$l" "$m50" "$rounds"
+        printf 'RESULT http_p99_%s_%s %.0f us median of %d, spread %.0f-%.0f\n' \
+            "$c" "$l" "$m99" "$rounds" "$lo99" "$hi99"
+        printf 'RESULT http_cpu_per_req_%s_%s %.1f us nginx workers CPU time per request, median of %d, spread %.1f-%.1f\n' \
+            "$c" "$l" "$mcpu" "$rounds" "$locpu" "$hicpu"
+        printf '%s %s %.0f %.0f %.0f %.0f %.0f %.1f\n' "$c" "$l" "$med" "$lo" "$hi" "$m50" "$m99" "$mcpu" >>"$dat"
+    done
+done
+# ratio NAME ARRAY LOAD A B [TARGET] -> median over rounds of A/B
+ratio() {
+    local name=$1 arr=$2 l=$3 a=$4 b=$5 target=${6:-} med lo hi verdict=""
+    local -n v=$arr
+    read -r med lo hi < <(for r in $(seq "$rounds"); do
+        awk -v a="${v[$a,$l,$r]}" -v b="${v[$b,$l,$r]}" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }'
+    done | stats)
+    [ -n "$target" ] && verdict=$(awk -v m="$med" -v t="$target" \
+        'BEGIN { printf ", target >= %s: %s", t, (m >= t ? "met" : "MISSED") }')
+    printf 'RESULT %s %.3f x median of %d per-round ratios, spread %.3f-%.3f%s\n' \
+        "$name" "$med" "$rounds" "$lo" "$hi" "$verdict"
+}
+for l in $loads; do
+    ratio http_ratio_lib_vs_nginx_linger_$l rps $l lib nginx_linger 0.98
+    ratio http_ratio_lib_vs_nolib_$l rps $l lib nolib 0.97
+done
+ratio http_ratio_lib_vs_nginx_always_close rps close lib nginx_always
+ratio http_ratio_cpu_lib_vs_nolib_close cpu close lib nolib
+ratio http_ratio_cpu_lib_vs_nolib_keepalive cpu keepalive lib nolib
+
+# What the library did in the "lib" instance (its summary, printed when
+# nginx's processes exit).
+nginx_stop lib
