@@ -208,30 +208,26 @@ int main(int argc, char **argv)
                 if (pids[i] == dead)
                     pids[i] = spawn(listener);
     }
-    /* Wakes every accept() with EINVAL. Workers still busy after 5 s are
-     * killed. */
+    /* Wakes every accept() with EINVAL; a worker busy with a connection
+     * finishes it first. Those still running after 5 s are killed. */
     shutdown(listener, SHUT_RDWR);
-    struct timespec grace = { 5, 0 };
     long long end = now_ms() + 5000;
     for (int left = workers; left > 0;) {
-        int sig;
-        pid_t dead;
-        while (left > 0 && (dead = waitpid(-1, NULL, WNOHANG)) > 0)
+        while (left > 0 && waitpid(-1, NULL, WNOHANG) > 0)
             left--;
-        if (left == 0)
-            break;
         long long wait_ms = end - now_ms();
-        if (wait_ms <= 0) {
+        if (left > 0 && wait_ms <= 0) {
             for (int i = 0; i < workers; i++)
-                kill(pids[i], SIGKILL);
+                if (pids[i] > 0) /* never kill(-1) */
+                    kill(pids[i], SIGKILL);
             while (wait(NULL) > 0) {
             }
             break;
         }
-        grace.tv_sec = wait_ms / 1000;
-        grace.tv_nsec = (wait_ms % 1000) * 1000000;
-        sig = sigtimedwait(&stop, NULL, &grace);
-        (void)sig;
+        if (left > 0) {
+            struct timespec grace = { wait_ms / 1000, (wait_ms % 1000) * 1000000 };
+            sigtimedwait(&stop, NULL, &grace); /* SIGCHLD, or the time is up */
+        }
     }
     return 0;
 }

@@ -41,8 +41,12 @@ void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstat
      * nothing left unread, is told by one look: a peek that finds the end.
      * (After the app's own SHUT_RD a peek finds an end of its own making.) */
     char byte;
-    ssize_t peeked = out->app_shut_rd ? -1 : recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    bool nothing_unread = peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    ssize_t peeked = -1;
+    bool nothing_unread = false;
+    if (!out->app_shut_rd) {
+        peeked = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        nothing_unread = peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
     if (peeked == 0) {
         out->is_tcp = true;
         out->tcp_state = LC_TCP_CLOSE_WAIT;
