@@ -215,3 +215,6 @@ kill -TERM "${server_pid[prefork_lib]}" 2>/dev/null
 wait "${server_pid[prefork_lib]}" 2>/dev/null
 unset "server_pid[prefork_lib]"
 grep -h '^lingerclose.*summary' "$tmp/prefork_lib.err" | sed 's/^/early-error: prefork_lib: /' >&2
+grep -h '^lingerclose.*summary' "$tmp/prefork_lib.err" | awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "closes") c += kv[2]; if (kv[1] == "lingering") l += kv[2] } }
+    END { if (c) printf "RESULT early_lib_lingering_closes %d closes lingered of %d seen by the library in prefork_lib (all runs)\n", l, c }'

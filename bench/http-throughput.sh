@@ -208,3 +208,6 @@ ratio http_ratio_cpu_lib_vs_nolib_keepalive cpu keepalive lib nolib
 # What the library did in the "lib" instance (its summary, printed when
 # nginx's processes exit).
 nginx_stop lib
+grep -h '^lingerclose.*summary' "$tmp/lib/error.log" "$tmp/lib/stderr" 2>/dev/null | awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "closes") c += kv[2]; if (kv[1] == "lingering") l += kv[2] } }
+    END { if (c) printf "RESULT http_lib_lingering_closes %d closes lingered of %d seen by the library in the lib instance (all runs)\n", l, c }'

@@ -6,9 +6,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -89,8 +89,12 @@ static int thread_receive_fd = NONE;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int receive_fd = NONE;
 static int epoll_fd = NONE;
+/* Room for LINGERCLOSE_MAX_SOCKETS slots, reserved at once and backed only
+ * as far as it has ever been used: memory follows the peak of lingering
+ * sockets, one slot each, with nothing to copy as it grows. */
 static struct slot *slots;
-static uint32_t slot_count;
+static size_t slots_bytes;
+static uint32_t slots_used;
 static int32_t free_head = NONE;
 static struct list by_start = { NONE, NONE };
 static struct list by_activity = { NONE, NONE };
@@ -244,22 +248,23 @@ static void list_remove(struct list *l, int32_t index, size_t prev, size_t next)
 
 static int32_t slot_alloc(void)
 {
-    if (free_head == NONE) {
-        uint32_t grown = slot_count ? slot_count * 2 : 64;
-        struct slot *bigger = reallocarray(slots, grown, sizeof *slots);
-        if (!bigger)
-            return NONE;
-        slots = bigger;
-        for (uint32_t i = grown; i-- > slot_count;) {
-            slots[i].fd = NONE;
-            slots[i].next_start = free_head;
-            free_head = (int32_t)i;
-        }
-        slot_count = grown;
+    if (free_head != NONE) {
+        int32_t index = free_head;
+        free_head = slots[index].next_start;
+        return index;
     }
-    int32_t index = free_head;
-    free_head = slots[index].next_start;
-    return index;
+    if (!slots) {
+        size_t bytes = (size_t)lc_conf.max_sockets * sizeof *slots;
+        void *room = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (room == MAP_FAILED)
+            return NONE;
+        slots = room;
+        slots_bytes = bytes;
+    }
+    if (slots_used >= lc_conf.max_sockets)
+        return NONE;
+    return (int32_t)slots_used++;
 }
 
 static void slot_free(int32_t index)
@@ -608,9 +613,11 @@ void lc_drain_atfork_child(void)
         lc_fdtable_set(sender, 0);
         lc_real_close(sender);
     }
-    free(slots);
+    if (slots)
+        munmap(slots, slots_bytes);
     slots = NULL;
-    slot_count = 0;
+    slots_bytes = 0;
+    slots_used = 0;
     free_head = NONE;
     by_start = by_activity = (struct list){ NONE, NONE };
     receive_fd = epoll_fd = NONE;
