@@ -2,7 +2,7 @@
 # lingering socket and idle-timeout lateness against the number of sockets
 # lingering at once. Run by bench/run in the data directory.
 if (!exists("outdir")) outdir = "."
-set terminal pngcairo size 900,520 font ",10"
+set terminal pngcairo size 900,520 font ",10" noenhanced
 set output outdir."/scaling.png"
 set title "lingerclose: drain scale"
 set xlabel "sockets lingering at once"

@@ -2,7 +2,7 @@
 # configuration and load, and early-error responses correctly received per
 # second, medians with min-max bars. Run by bench/run in the data directory.
 if (!exists("outdir")) outdir = "."
-set terminal pngcairo size 1100,520 font ",10"
+set terminal pngcairo size 1100,520 font ",10" noenhanced
 set output outdir."/throughput.png"
 set multiplot layout 1,2 title "lingerclose: throughput (medians, bars: min-max of the rounds)"
 
@@ -13,10 +13,10 @@ set xtics rotate by -30
 set yrange [0:*]
 set title "nginx, wrk (req/s)"
 set ylabel "requests per second"
-plot "http-throughput.dat" using 0:3:4:5:xtic(sprintf("%s %s", strcol(1), strcol(2))) \
+plot "http-throughput.dat" using 0:3:4:5:(0.7):xtic(sprintf("%s %s", strcol(1), strcol(2))) \
      with boxerrorbars notitle
 
 set title "early-error uploads (responses correctly received per second)"
 set ylabel "correct responses per second"
-plot "early-error.dat" using 0:2:3:4:xtic(1) with boxerrorbars notitle
+plot "early-error.dat" using 0:2:3:4:(0.7):xtic(1) with boxerrorbars notitle
 unset multiplot
