@@ -66,7 +66,7 @@ configs=(ee_nolib ee_lib nginx_linger prefork_linger prefork_lib)
 
 log() { echo "early-error: $*" >&2; }
 
-tmp=$(mktemp -d /tmp/lc-bench-early.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-early.XXXXXX")
 chmod 755 "$tmp" # nginx workers may run as nobody
 . "$here/nginx-instance.sh"
 declare -A server_pid port

@@ -59,7 +59,7 @@ declare -A configs=([close]="nolib lib nginx_linger nginx_always" [keepalive]="n
 
 log() { echo "http-throughput: $*" >&2; }
 
-tmp=$(mktemp -d /tmp/lc-bench-http.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-http.XXXXXX")
 chmod 755 "$tmp" # nginx workers may run as nobody
 . "$here/nginx-instance.sh"
 cleanup() {
