@@ -1,0 +1,97 @@
+/* libFuzzer harness for the environment parser (shim/conf.c).
+ *
+ * The input's first byte says which LINGERCLOSE_* variables are set (one
+ * bit each; bit 7: an unlimited RLIMIT_NOFILE); the rest, split at NUL
+ * bytes, gives their values in the order of `names`. Whatever the values,
+ * the parser must not crash, must complain at most once per variable with
+ * one line naming it, and must leave every setting within its documented
+ * range. */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+static const char *const names[] = {
+    "LINGERCLOSE_LOG",          "LINGERCLOSE_MODE",      "LINGERCLOSE_IDLE_TIMEOUT",
+    "LINGERCLOSE_TIMEOUT",      "LINGERCLOSE_EXIT_TIMEOUT", "LINGERCLOSE_MAX_BYTES",
+    "LINGERCLOSE_MAX_SOCKETS",
+};
+#define VARIABLES (sizeof names / sizeof names[0])
+#define VALUE_MAX 512
+
+static char values[VARIABLES][VALUE_MAX + 1];
+static bool is_set[VARIABLES];
+static unsigned complaints;
+
+static const char *fake_getenv(const char *name)
+{
+    for (size_t i = 0; i < VARIABLES; i++)
+        if (strcmp(name, names[i]) == 0)
+            return is_set[i] ? values[i] : NULL;
+    return NULL;
+}
+
+static void check_complaint(const char *line)
+{
+    complaints++;
+    if (strchr(line, '\n') || strncmp(line, "LINGERCLOSE_", 12) != 0)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    unsigned mask = data[0];
+    data++;
+    size--;
+    unsigned set_count = 0;
+    for (size_t i = 0; i < VARIABLES; i++) {
+        size_t len = 0;
+        while (len < size && data[len] != 0 && len < VALUE_MAX)
+            len++;
+        memcpy(values[i], data, len);
+        values[i][len] = '\0';
+        size_t used = len < size ? len + 1 : len;
+        data += used;
+        size -= used;
+        is_set[i] = (mask >> i) & 1;
+        set_count += is_set[i];
+    }
+
+    complaints = 0;
+    struct lc_conf c;
+    lc_conf_load(&c, (mask & 0x80) ? UINT64_MAX : 1024, fake_getenv, check_complaint);
+    if (complaints > set_count)
+        abort();
+    if (c.mode != LC_MODE_AUTO && c.mode != LC_MODE_ALWAYS && c.mode != LC_MODE_OFF)
+        abort();
+    if (c.log_level > LC_LOG_DEBUG)
+        abort();
+    if (c.idle_timeout_ms < LC_MIN_TIMEOUT_MS || c.idle_timeout_ms > LC_MAX_TIMEOUT_MS ||
+        c.total_timeout_ms < LC_MIN_TIMEOUT_MS || c.total_timeout_ms > LC_MAX_TIMEOUT_MS ||
+        c.exit_timeout_ms > LC_MAX_EXIT_TIMEOUT_MS)
+        abort();
+    if (c.max_bytes > LC_MAX_MAX_BYTES || c.max_sockets < LC_MIN_MAX_SOCKETS ||
+        c.max_sockets > LC_MAX_MAX_SOCKETS)
+        abort();
+
+    /* Each parser on its own: accepted means within the bounds asked. */
+    for (size_t i = 0; i < VARIABLES; i++) {
+        uint32_t ms = 0, count = 0;
+        uint64_t bytes = 0;
+        if (lc_parse_duration_ms(values[i], 5, 70000, &ms) && (ms < 5 || ms > 70000))
+            abort();
+        if (lc_parse_size(values[i], 1u << 20, &bytes) && bytes > (1u << 20))
+            abort();
+        if (lc_parse_count(values[i], 3, 1000, &count) && (count < 3 || count > 1000))
+            abort();
+    }
+    return 0;
+}
