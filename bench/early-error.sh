@@ -33,20 +33,11 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-quick=0
-for arg in "$@"; do
-    case $arg in
-    --quick) quick=1 ;;
-    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-    esac
-done
-
-: "${LC_LIBRARY:?set LC_LIBRARY to the path of liblingerclose.so}"
-LC_LIBRARY=$(readlink -f "$LC_LIBRARY")
-[ -r "$LC_LIBRARY" ] || { echo "early-error: no library at $LC_LIBRARY" >&2; exit 1; }
-for tool in nginx ss "${CC:-cc}"; do
-    command -v "$tool" >/dev/null || { echo "early-error: $tool not found (apt-get install nginx-light iproute2 gcc)" >&2; exit 1; }
-done
+me=early-error
+. "$here/common.sh"
+bench_args "$@"
+bench_require_library
+bench_require_tools "apt-get install nginx-light iproute2 gcc" nginx ss "${CC:-cc}"
 
 if [ $quick = 1 ]; then
     rounds=${EARLY_ROUNDS:-2}
@@ -160,12 +151,6 @@ for r in $(seq "$rounds"); do
     done
 done
 
-stats() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "0 0 0"; exit }
-        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%.6g %.6g %.6g\n", m, v[1], v[NR] }'
-}
 series() { # series ARRAY CONFIG
     local -n a=$1
     local r

@@ -29,20 +29,11 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-quick=0
-for arg in "$@"; do
-    case $arg in
-    --quick) quick=1 ;;
-    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-    esac
-done
-
-: "${LC_LIBRARY:?set LC_LIBRARY to the path of liblingerclose.so}"
-LC_LIBRARY=$(readlink -f "$LC_LIBRARY")
-[ -r "$LC_LIBRARY" ] || { echo "http-throughput: no library at $LC_LIBRARY" >&2; exit 1; }
-for tool in nginx wrk ss; do
-    command -v $tool >/dev/null || { echo "http-throughput: $tool not found (apt-get install nginx-light wrk iproute2)" >&2; exit 1; }
-done
+me=http-throughput
+. "$here/common.sh"
+bench_args "$@"
+bench_require_library
+bench_require_tools "apt-get install nginx-light wrk iproute2" nginx wrk ss
 
 if [ $quick = 1 ]; then
     rounds=${HTTP_ROUNDS:-2}
@@ -109,13 +100,6 @@ run_wrk() {
             ($2 > 0 ? ticks / hz * 1e6 / $2 : 0) }'
 }
 
-# stats: numbers on stdin -> "median min max"
-stats() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "0 0 0"; exit }
-        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%.6g %.6g %.6g\n", m, v[1], v[NR] }'
-}
 
 log "nginx $(nginx -v 2>&1 | sed 's/.*version: //'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')," \
     "$workers worker(s); wrk -t$threads -c$conns -d${duration}s; $rounds rounds"
