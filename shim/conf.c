@@ -19,6 +19,7 @@ struct lc_conf lc_conf = {
     .max_bytes = 0,
     .max_sockets = 256,
     .log_level = LC_LOG_WARN,
+    .stats_interval_ms = LC_DEFAULT_STATS_INTERVAL_MS,
 };
 
 static const char *const mode_names[] = {
@@ -33,6 +34,16 @@ static const char *const log_level_names[] = {
     [LC_LOG_INFO] = "info",
     [LC_LOG_DEBUG] = "debug",
 };
+
+static const char *const log_target_names[] = {
+    [LC_LOG_TARGET_STDERR] = "stderr",
+    [LC_LOG_TARGET_SYSLOG] = "syslog",
+};
+
+const char *lc_log_target_name(enum lc_log_target target)
+{
+    return log_target_names[target];
+}
 
 const char *lc_mode_name(enum lc_mode mode)
 {
@@ -73,6 +84,16 @@ bool lc_parse_log_level(const char *text, enum lc_log_level *out)
                        &v))
         return false;
     *out = (enum lc_log_level)v;
+    return true;
+}
+
+bool lc_parse_log_target(const char *text, enum lc_log_target *out)
+{
+    int v;
+    if (!parse_keyword(text, log_target_names, sizeof log_target_names / sizeof *log_target_names,
+                       &v))
+        return false;
+    *out = (enum lc_log_target)v;
     return true;
 }
 
@@ -161,6 +182,102 @@ bool lc_parse_count(const char *text, uint32_t min, uint32_t max, uint32_t *out)
     return true;
 }
 
+bool lc_parse_stats_interval(const char *text, uint32_t *out)
+{
+    if (text && strcmp(text, "0") == 0) {
+        *out = 0;
+        return true;
+    }
+    return lc_parse_duration_ms(text, LC_MIN_STATS_INTERVAL_MS, LC_MAX_STATS_INTERVAL_MS, out);
+}
+
+bool lc_parse_stats_path(const char *text, char *out, size_t size)
+{
+    if (!text)
+        return false;
+    if (*text && (text[0] != '/' || strlen(text) >= LC_STATS_PATH_MAX))
+        return false;
+    if (strlcpy(out, text, size) >= size)
+        return false;
+    return true;
+}
+
+static bool parse_port(const char *text, size_t len, uint16_t *out)
+{
+    char digits[8];
+    if (len == 0 || len >= sizeof digits || strspn(text, "0123456789") < len)
+        return false;
+    strlcpy(digits, text, len + 1);
+    const char *error = NULL;
+    long long port = strtonum(digits, 1, 65535, &error);
+    if (error)
+        return false;
+    *out = (uint16_t)port;
+    return true;
+}
+
+/* Items are "PORT" or "FIRST-LAST", separated by commas; blanks around an
+ * item are allowed, as unit files and shell quoting tend to leave them. */
+bool lc_parse_port_list(const char *text, struct lc_port_set *out)
+{
+    if (!text)
+        return false;
+    struct lc_port_set set = { .count = 0 };
+    const char *p = text + strspn(text, " \t");
+    if (*p == '\0') {
+        *out = set;
+        return true;
+    }
+    for (;;) {
+        p += strspn(p, " \t");
+        size_t item = strcspn(p, ",");
+        size_t len = item;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (set.count == LC_MAX_PORT_RANGES)
+            return false;
+        const char *dash = memchr(p, '-', len);
+        uint16_t first, last;
+        if (dash) {
+            if (!parse_port(p, (size_t)(dash - p), &first) ||
+                !parse_port(dash + 1, len - (size_t)(dash - p) - 1, &last) || first > last)
+                return false;
+        } else {
+            if (!parse_port(p, len, &first))
+                return false;
+            last = first;
+        }
+        set.ranges[set.count].first = first;
+        set.ranges[set.count].last = last;
+        set.count++;
+        if (p[item] == '\0')
+            break;
+        p += item + 1;
+    }
+    *out = set;
+    return true;
+}
+
+bool lc_port_set_contains(const struct lc_port_set *set, uint16_t port)
+{
+    for (uint32_t i = 0; i < set->count; i++)
+        if (port >= set->ranges[i].first && port <= set->ranges[i].last)
+            return true;
+    return false;
+}
+
+bool lc_port_filter_active(const struct lc_conf *conf)
+{
+    return conf->ports.count || conf->exclude_ports.count;
+}
+
+bool lc_port_may_linger(const struct lc_conf *conf, uint16_t port)
+{
+    if (conf->ports.count && !lc_port_set_contains(&conf->ports, port))
+        return false;
+    return !lc_port_set_contains(&conf->exclude_ports, port);
+}
+
 uint32_t lc_default_max_sockets(uint64_t nofile_soft_limit)
 {
     uint64_t quarter = nofile_soft_limit / 4;
@@ -181,6 +298,8 @@ void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
         .max_bytes = 0,
         .max_sockets = lc_default_max_sockets(nofile_soft_limit),
         .log_level = LC_LOG_WARN,
+        .log_target = LC_LOG_TARGET_STDERR,
+        .stats_interval_ms = LC_DEFAULT_STATS_INTERVAL_MS,
     };
 }
 
@@ -260,6 +379,26 @@ void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn
         lc_formatf(def, sizeof def, "%u", conf->max_sockets);
         complain_about(complain, "LINGERCLOSE_MAX_SOCKETS", text, LC_ACCEPTED_COUNT, def);
     }
+
+    text = getenv_fn("LINGERCLOSE_LOG_TARGET");
+    if (text && !lc_parse_log_target(text, &conf->log_target))
+        complain_about(complain, "LINGERCLOSE_LOG_TARGET", text, LC_ACCEPTED_LOG_TARGET, "stderr");
+
+    text = getenv_fn("LINGERCLOSE_PORTS");
+    if (text && !lc_parse_port_list(text, &conf->ports))
+        complain_about(complain, "LINGERCLOSE_PORTS", text, LC_ACCEPTED_PORTS, "(every port)");
+    text = getenv_fn("LINGERCLOSE_EXCLUDE_PORTS");
+    if (text && !lc_parse_port_list(text, &conf->exclude_ports))
+        complain_about(complain, "LINGERCLOSE_EXCLUDE_PORTS", text, LC_ACCEPTED_PORTS, "(none)");
+
+    text = getenv_fn("LINGERCLOSE_STATS_FILE");
+    if (text && !lc_parse_stats_path(text, conf->stats_path, sizeof conf->stats_path))
+        complain_about(complain, "LINGERCLOSE_STATS_FILE", text, LC_ACCEPTED_STATS_FILE,
+                       "(no statistics file)");
+    text = getenv_fn("LINGERCLOSE_STATS_INTERVAL");
+    if (text && !lc_parse_stats_interval(text, &conf->stats_interval_ms))
+        complain_about(complain, "LINGERCLOSE_STATS_INTERVAL", text, LC_ACCEPTED_STATS_INTERVAL,
+                       "10s");
 }
 
 static const char *secure_env(const char *name)

@@ -487,6 +487,11 @@ static void expect_defaults(const struct lc_conf *c, uint32_t max_sockets)
     cr_expect_eq(c->max_bytes, 0);
     cr_expect_eq(c->max_sockets, max_sockets);
     cr_expect_eq(c->log_level, LC_LOG_WARN);
+    cr_expect_eq(c->log_target, LC_LOG_TARGET_STDERR);
+    cr_expect_eq(c->ports.count, 0);
+    cr_expect_eq(c->exclude_ports.count, 0);
+    cr_expect_str_empty(c->stats_path);
+    cr_expect_eq(c->stats_interval_ms, LC_DEFAULT_STATS_INTERVAL_MS);
 }
 
 Test(conf_defaults, sets_every_field)
@@ -521,6 +526,128 @@ Test(conf_defaults, are_within_the_accepted_ranges)
     cr_expect_leq(LC_DEFAULT_MAX_SOCKETS_CEILING, LC_MAX_MAX_SOCKETS);
 }
 
+/* ---- ports, statistics file and interval, log target ------------------- */
+
+Test(parse_port_list, accepts_ports_ranges_and_blanks)
+{
+    struct lc_port_set set;
+    cr_assert(lc_parse_port_list("80", &set));
+    cr_expect_eq(set.count, 1);
+    cr_expect(lc_port_set_contains(&set, 80));
+    cr_expect_not(lc_port_set_contains(&set, 81));
+
+    cr_assert(lc_parse_port_list(" 80, 443 ,8000-8099,1-1,65535 ", &set));
+    cr_expect_eq(set.count, 5);
+    static const uint16_t in[] = { 1, 80, 443, 8000, 8050, 8099, 65535 };
+    static const uint16_t out[] = { 2, 79, 81, 442, 444, 7999, 8100, 65534 };
+    for (size_t i = 0; i < ARRAY_LEN(in); i++)
+        cr_expect(lc_port_set_contains(&set, in[i]), "port %u", in[i]);
+    for (size_t i = 0; i < ARRAY_LEN(out); i++)
+        cr_expect_not(lc_port_set_contains(&set, out[i]), "port %u", out[i]);
+
+    cr_assert(lc_parse_port_list("", &set));
+    cr_expect_eq(set.count, 0);
+    cr_assert(lc_parse_port_list("  ", &set));
+    cr_expect_eq(set.count, 0);
+}
+
+Test(parse_port_list, rejects_the_rest_and_leaves_output)
+{
+    static const char *const bad[] = {
+        "0",     "65536", "-1",  "80-",  "-80",  "90-80", "80,,443", "80,",   ",80",
+        "80 443", "http", "0x50", "+80", "80-90-100", "1e3", "80;443", "80-0", "\x80",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        struct lc_port_set set = { .count = 7 };
+        cr_expect_not(lc_parse_port_list(bad[i], &set), "accepted '%s'", bad[i]);
+        cr_expect_eq(set.count, 7, "'%s' changed the output", bad[i]);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(overflowing); i++) {
+        struct lc_port_set set = { .count = 7 };
+        cr_expect_not(lc_parse_port_list(overflowing[i], &set), "accepted '%s'", overflowing[i]);
+    }
+    struct lc_port_set set;
+    cr_expect_not(lc_parse_port_list(NULL, &set));
+}
+
+Test(parse_port_list, at_most_64_items)
+{
+    char text[1024] = "";
+    for (int i = 1; i <= LC_MAX_PORT_RANGES; i++) {
+        char item[16];
+        snprintf(item, sizeof item, "%s%d", i > 1 ? "," : "", i);
+        strcat(text, item);
+    }
+    struct lc_port_set set;
+    cr_expect(lc_parse_port_list(text, &set));
+    cr_expect_eq(set.count, LC_MAX_PORT_RANGES);
+    strcat(text, ",65");
+    cr_expect_not(lc_parse_port_list(text, &set));
+}
+
+Test(port_filter, include_and_exclude_lists)
+{
+    struct lc_conf c;
+    lc_conf_defaults(&c, 1024);
+    cr_expect_not(lc_port_filter_active(&c));
+    cr_expect(lc_port_may_linger(&c, 80));
+
+    cr_assert(lc_parse_port_list("8000-8099", &c.ports));
+    cr_expect(lc_port_filter_active(&c));
+    cr_expect(lc_port_may_linger(&c, 8080));
+    cr_expect_not(lc_port_may_linger(&c, 6379));
+
+    cr_assert(lc_parse_port_list("8080", &c.exclude_ports));
+    cr_expect_not(lc_port_may_linger(&c, 8080));
+    cr_expect(lc_port_may_linger(&c, 8081));
+
+    cr_assert(lc_parse_port_list("", &c.ports));
+    cr_expect(lc_port_filter_active(&c));
+    cr_expect(lc_port_may_linger(&c, 6379));
+    cr_expect_not(lc_port_may_linger(&c, 8080));
+}
+
+Test(parse_stats, interval_and_path)
+{
+    uint32_t ms = SENTINEL32;
+    cr_expect(lc_parse_stats_interval("0", &ms));
+    cr_expect_eq(ms, 0);
+    cr_expect(lc_parse_stats_interval("1s", &ms));
+    cr_expect_eq(ms, 1000);
+    cr_expect(lc_parse_stats_interval("60m", &ms));
+    cr_expect_eq(ms, 3600000);
+    ms = SENTINEL32;
+    static const char *const bad[] = { "999ms", "61m", "0s", "00", "", "-1", "10sx" };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+        cr_expect_not(lc_parse_stats_interval(bad[i], &ms), "accepted '%s'", bad[i]);
+    cr_expect_eq(ms, SENTINEL32);
+
+    char path[LC_STATS_PATH_MAX];
+    cr_expect(lc_parse_stats_path("", path, sizeof path));
+    cr_expect_str_empty(path);
+    cr_expect(lc_parse_stats_path("/var/lib/node/lingerclose-%p.prom", path, sizeof path));
+    cr_expect_str_eq(path, "/var/lib/node/lingerclose-%p.prom");
+    strcpy(path, "unchanged");
+    cr_expect_not(lc_parse_stats_path("stats.prom", path, sizeof path));
+    char long_path[LC_STATS_PATH_MAX + 1];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[0] = '/';
+    long_path[sizeof long_path - 1] = '\0';
+    cr_expect_not(lc_parse_stats_path(long_path, path, sizeof path));
+    cr_expect_str_eq(path, "unchanged");
+}
+
+Test(parse_log_target, names)
+{
+    enum lc_log_target t = LC_LOG_TARGET_STDERR;
+    cr_expect(lc_parse_log_target("SYSLOG", &t));
+    cr_expect_eq(t, LC_LOG_TARGET_SYSLOG);
+    cr_expect(lc_parse_log_target("stderr", &t));
+    cr_expect_eq(t, LC_LOG_TARGET_STDERR);
+    cr_expect_not(lc_parse_log_target("journal", &t));
+    cr_expect_str_eq(lc_log_target_name(LC_LOG_TARGET_SYSLOG), "syslog");
+}
+
 /* ---- lc_conf_load ----------------------------------------------------- */
 
 #define MAX_VARS 16
@@ -529,7 +656,8 @@ Test(conf_defaults, are_within_the_accepted_ranges)
 static const char *const all_vars[] = {
     "LINGERCLOSE_LOG",       "LINGERCLOSE_MODE",          "LINGERCLOSE_IDLE_TIMEOUT",
     "LINGERCLOSE_TIMEOUT",   "LINGERCLOSE_EXIT_TIMEOUT", "LINGERCLOSE_MAX_BYTES",
-    "LINGERCLOSE_MAX_SOCKETS",
+    "LINGERCLOSE_MAX_SOCKETS", "LINGERCLOSE_LOG_TARGET",  "LINGERCLOSE_PORTS",
+    "LINGERCLOSE_EXCLUDE_PORTS", "LINGERCLOSE_STATS_FILE", "LINGERCLOSE_STATS_INTERVAL",
 };
 
 /* The fake environment and what the loader did with it. Each Criterion test
@@ -610,6 +738,11 @@ static void set_all_valid(void)
     env_set("LINGERCLOSE_EXIT_TIMEOUT", "250ms");
     env_set("LINGERCLOSE_MAX_BYTES", "64K");
     env_set("LINGERCLOSE_MAX_SOCKETS", "100");
+    env_set("LINGERCLOSE_LOG_TARGET", "syslog");
+    env_set("LINGERCLOSE_PORTS", "80,8000-8099");
+    env_set("LINGERCLOSE_EXCLUDE_PORTS", "8080");
+    env_set("LINGERCLOSE_STATS_FILE", "/run/lingerclose/%p.prom");
+    env_set("LINGERCLOSE_STATS_INTERVAL", "1m");
 }
 
 Test(conf_load, nothing_set_gives_the_defaults)
@@ -661,6 +794,11 @@ Test(conf_load, valid_values_are_used)
     cr_expect_eq(c.exit_timeout_ms, 250);
     cr_expect_eq(c.max_bytes, 65536);
     cr_expect_eq(c.max_sockets, 100);
+    cr_expect_eq(c.log_target, LC_LOG_TARGET_SYSLOG);
+    cr_expect_eq(c.ports.count, 2);
+    cr_expect_eq(c.exclude_ports.count, 1);
+    cr_expect_str_eq(c.stats_path, "/run/lingerclose/%p.prom");
+    cr_expect_eq(c.stats_interval_ms, 60000);
 }
 
 Test(conf_load, more_valid_values)
@@ -759,6 +897,23 @@ static const struct bad_row bad_rows[] = {
     { "LINGERCLOSE_MAX_SOCKETS", "10K", "256" },
     { "LINGERCLOSE_MAX_SOCKETS", "+5", "256" },
     { "LINGERCLOSE_MAX_SOCKETS", "99999999999999999999", "256" },
+    { "LINGERCLOSE_LOG_TARGET", "journal", "stderr" },
+    { "LINGERCLOSE_LOG_TARGET", "", "stderr" },
+    { "LINGERCLOSE_PORTS", "http", "(every port)" },
+    { "LINGERCLOSE_PORTS", "0", "(every port)" },
+    { "LINGERCLOSE_PORTS", "65536", "(every port)" },
+    { "LINGERCLOSE_PORTS", "-80", "(every port)" },
+    { "LINGERCLOSE_PORTS", "90-80", "(every port)" },
+    { "LINGERCLOSE_PORTS", "80,,443", "(every port)" },
+    { "LINGERCLOSE_PORTS", "80,", "(every port)" },
+    { "LINGERCLOSE_PORTS", "99999999999999999999", "(every port)" },
+    { "LINGERCLOSE_EXCLUDE_PORTS", "5432;6379", "(none)" },
+    { "LINGERCLOSE_EXCLUDE_PORTS", "1-2-3", "(none)" },
+    { "LINGERCLOSE_STATS_FILE", "relative.prom", "(no statistics file)" },
+    { "LINGERCLOSE_STATS_INTERVAL", "500ms", "10s" },
+    { "LINGERCLOSE_STATS_INTERVAL", "2h", "10s" },
+    { "LINGERCLOSE_STATS_INTERVAL", "", "10s" },
+    { "LINGERCLOSE_STATS_INTERVAL", "-1", "10s" },
 };
 
 /* The field a variable sets holds its default; every other field holds the
@@ -786,6 +941,20 @@ static void expect_only_var_defaulted(const struct lc_conf *c, const char *var, 
                  (unsigned long long)c->max_bytes);
     is = strcmp(var, "LINGERCLOSE_MAX_SOCKETS") == 0;
     cr_expect_eq(c->max_sockets, is ? 256u : 100u, "%s: max_sockets %u", what, c->max_sockets);
+    is = strcmp(var, "LINGERCLOSE_LOG_TARGET") == 0;
+    cr_expect_eq(c->log_target, is ? LC_LOG_TARGET_STDERR : LC_LOG_TARGET_SYSLOG,
+                 "%s: log_target %d", what, (int)c->log_target);
+    is = strcmp(var, "LINGERCLOSE_PORTS") == 0;
+    cr_expect_eq(c->ports.count, is ? 0u : 2u, "%s: %u port ranges", what, c->ports.count);
+    is = strcmp(var, "LINGERCLOSE_EXCLUDE_PORTS") == 0;
+    cr_expect_eq(c->exclude_ports.count, is ? 0u : 1u, "%s: %u excluded port ranges", what,
+                 c->exclude_ports.count);
+    is = strcmp(var, "LINGERCLOSE_STATS_FILE") == 0;
+    cr_expect_str_eq(c->stats_path, is ? "" : "/run/lingerclose/%p.prom", "%s: stats_path %s",
+                     what, c->stats_path);
+    is = strcmp(var, "LINGERCLOSE_STATS_INTERVAL") == 0;
+    cr_expect_eq(c->stats_interval_ms, is ? LC_DEFAULT_STATS_INTERVAL_MS : 60000u,
+                 "%s: stats_interval_ms %u", what, c->stats_interval_ms);
 }
 
 Test(conf_load, each_bad_value_gives_one_complaint_and_the_default)
@@ -852,6 +1021,11 @@ Test(conf_load, every_bad_value_at_once)
     env_set("LINGERCLOSE_EXIT_TIMEOUT", "5 s");
     env_set("LINGERCLOSE_MAX_BYTES", "1x");
     env_set("LINGERCLOSE_MAX_SOCKETS", "-3");
+    env_set("LINGERCLOSE_LOG_TARGET", "console");
+    env_set("LINGERCLOSE_PORTS", "80-");
+    env_set("LINGERCLOSE_EXCLUDE_PORTS", "x");
+    env_set("LINGERCLOSE_STATS_FILE", "stats");
+    env_set("LINGERCLOSE_STATS_INTERVAL", "often");
     struct lc_conf c;
     load(&c, 1024);
     expect_defaults(&c, 256);
