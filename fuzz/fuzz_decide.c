@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .abortive_linger = bits & 32,
         .app_shut_rd = bits & 64,
         .epoll_unknown = bits & 128,
+        .port_filtered = bits & 256,
         .tcp_state = data[2],
         .unread_bytes = unread,
         .ms_since_data = since,
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool peer_closed_empty = lc_tcp_peer_closed(s.tcp_state) && s.unread_bytes == 0;
         if (!s.owned || s.shared || !s.is_tcp || s.tcp_state == LC_TCP_LISTEN ||
             s.abortive_linger || !lc_tcp_connected(s.tcp_state) || peer_closed_empty ||
-            s.child_may_hold || s.epoll_unknown)
+            s.child_may_hold || s.epoll_unknown || s.port_filtered)
             abort();
     }
     return 0;

@@ -16,6 +16,7 @@ static const char *const reason_names[LC_REASON_COUNT] = {
     [LC_PLAIN_QUIET] = "quiet",
     [LC_PLAIN_CAPACITY] = "capacity",
     [LC_PLAIN_UNAVAILABLE] = "unavailable",
+    [LC_PLAIN_PORT_FILTERED] = "port-filtered",
     [LC_LINGER_UNREAD] = "unread-input",
     [LC_LINGER_ALWAYS] = "mode-always",
     [LC_LINGER_APP_SHUT_RD] = "app-shut-rd",
@@ -75,6 +76,8 @@ enum lc_reason lc_decide(const struct lc_sockstate *s, enum lc_mode mode)
         return LC_PLAIN_CHILD_MAY_HOLD;
     if (s->epoll_unknown)
         return LC_PLAIN_EPOLL_UNKNOWN;
+    if (s->port_filtered)
+        return LC_PLAIN_PORT_FILTERED;
 
     if (s->unread_bytes > 0)
         return LC_LINGER_UNREAD;

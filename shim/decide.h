@@ -43,6 +43,7 @@ struct lc_sockstate {
     bool abortive_linger;   /* the app set SO_LINGER {1, 0} */
     bool app_shut_rd;       /* the app called shutdown(SHUT_RD or SHUT_RDWR) */
     bool epoll_unknown;     /* in epoll sets the library did not record */
+    bool port_filtered;     /* LINGERCLOSE_PORTS / _EXCLUDE_PORTS leave its local port out */
 };
 
 enum lc_reason {
@@ -60,6 +61,7 @@ enum lc_reason {
     LC_PLAIN_QUIET,
     LC_PLAIN_CAPACITY,
     LC_PLAIN_UNAVAILABLE,
+    LC_PLAIN_PORT_FILTERED,
     /* lingering close */
     LC_LINGER_UNREAD,
     LC_LINGER_ALWAYS,

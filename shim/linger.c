@@ -70,6 +70,11 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
         state->child_may_hold = true;
         reason = lc_decide(state, lc_conf.mode);
     }
+    if (lc_reason_lingers(reason) && lc_port_filter_active(&lc_conf) &&
+        !lc_port_may_linger(&lc_conf, lc_snapshot_local_port(fd))) {
+        state->port_filtered = true;
+        reason = lc_decide(state, lc_conf.mode);
+    }
     return reason;
 }
 

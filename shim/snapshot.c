@@ -24,6 +24,19 @@ bool lc_snapshot_has_child(void)
     return waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
 }
 
+uint16_t lc_snapshot_local_port(int fd)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
+        return 0;
+    if (addr.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    return 0;
+}
+
 void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstate *out)
 {
     *out = (struct lc_sockstate){

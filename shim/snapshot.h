@@ -18,4 +18,8 @@ void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstat
  * inheritable descriptor; asked only when the decision would linger. */
 bool lc_snapshot_has_child(void);
 
+/* The socket's local port, 0 if it has none; asked only when a port
+ * filter is set and the decision would linger. */
+uint16_t lc_snapshot_local_port(int fd);
+
 #endif

@@ -352,6 +352,58 @@ Test(scenario, H_bad_environment_values)
     free(log);
 }
 
+/* K: the port filters. The test server listens on a port from the
+ * kernel's ephemeral range, so lists built from that range select it, and
+ * lists of privileged ports leave it out. */
+static int uploads_lost_with(const char *const *env)
+{
+    struct server s;
+    server_start(&s, true, serve("early-error", NULL), env);
+    int lost = 0;
+    for (int i = 0; i < TRIES; i++) {
+        struct reply r = { 0 };
+        client_upload(AF_INET, s.port, 1000 * 1000, &r);
+        if (!reply_is_early_error(&r))
+            lost++;
+        reply_free(&r);
+    }
+    cr_expect_eq(server_wait(&s, 40000), 0);
+    char *log = server_stderr(&s);
+    cr_expect(!strstr(log, "not valid"), "a filter was rejected: %s", log);
+    int filtered = count_lines_with(log, "plain (port-filtered)");
+    free(log);
+    cr_expect(lost == 0 || filtered > 0, "responses lost but no close was filtered");
+    return lost;
+}
+
+Test(scenario, K_port_filters)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    cr_assert(f);
+    unsigned first, last;
+    cr_assert_eq(fscanf(f, "%u %u", &first, &last), 2);
+    fclose(f);
+    cr_assert_gt(first, 1023u);
+    static char ephemeral[64], include_ephemeral[96], exclude_ephemeral[96];
+    snprintf(ephemeral, sizeof ephemeral, "%u-%u", first, last);
+    snprintf(include_ephemeral, sizeof include_ephemeral, "LINGERCLOSE_PORTS=80,443,%s",
+             ephemeral);
+    snprintf(exclude_ephemeral, sizeof exclude_ephemeral, "LINGERCLOSE_EXCLUDE_PORTS=%s",
+             ephemeral);
+
+    const char *const selected[] = { "LINGERCLOSE_LOG=debug", include_ephemeral, NULL };
+    const char *const not_selected[] = { "LINGERCLOSE_LOG=debug", "LINGERCLOSE_PORTS=1-1023",
+                                         NULL };
+    const char *const excluded[] = { "LINGERCLOSE_LOG=debug", include_ephemeral,
+                                     exclude_ephemeral, NULL };
+    const char *const other_excluded[] = { "LINGERCLOSE_LOG=debug",
+                                           "LINGERCLOSE_EXCLUDE_PORTS=5432,6379", NULL };
+    cr_expect_eq(uploads_lost_with(selected), 0, "the server's port is listed: none may be lost");
+    cr_expect_eq(uploads_lost_with(other_excluded), 0, "other ports excluded: none may be lost");
+    cr_expect_eq(uploads_lost_with(not_selected), TRIES, "the server's port is not listed");
+    cr_expect_eq(uploads_lost_with(excluded), TRIES, "the server's port is excluded");
+}
+
 /* Fork-per-connection servers: the parent closes its copy right after
  * fork() while the child serves the client. The library must leave the
  * parent's copy alone; --naive-parent-shutdown shows what happens to the

@@ -45,6 +45,7 @@ struct change {
     bool set_abortive, abortive_linger;
     bool set_shut_rd, app_shut_rd;
     bool set_epoll, epoll_unknown;
+    bool set_port, port_filtered;
 };
 
 #define NOT_OWNED .set_owned = true, .owned = false
@@ -54,6 +55,7 @@ struct change {
 #define UNREAD(n) .set_unread = true, .unread_bytes = (n)
 #define CHILD .set_child = true, .child_may_hold = true
 #define EPOLL .set_epoll = true, .epoll_unknown = true
+#define PORT_FILTERED .set_port = true, .port_filtered = true
 #define ABORTIVE .set_abortive = true, .abortive_linger = true
 #define SHUT_RD .set_shut_rd = true, .app_shut_rd = true
 #define UNACKED .set_unacked = true, .output_unacked = true
@@ -91,6 +93,8 @@ static struct lc_sockstate apply(const struct change *c)
         s.app_shut_rd = c->app_shut_rd;
     if (c->set_epoll)
         s.epoll_unknown = c->epoll_unknown;
+    if (c->set_port)
+        s.port_filtered = c->port_filtered;
     return s;
 }
 
@@ -136,6 +140,13 @@ static const struct row table[] = {
     { "child may hold, unread input", AUTO, { CHILD, UNREAD(10) }, LC_PLAIN_CHILD_MAY_HOLD },
     { "epoll unknown", AUTO, { EPOLL }, LC_PLAIN_EPOLL_UNKNOWN },
     { "epoll unknown, unread input", AUTO, { EPOLL, UNREAD(10) }, LC_PLAIN_EPOLL_UNKNOWN },
+    { "port filtered out", AUTO, { PORT_FILTERED }, LC_PLAIN_PORT_FILTERED },
+    { "port filtered out, unread input", AUTO, { PORT_FILTERED, UNREAD(10) },
+      LC_PLAIN_PORT_FILTERED },
+    { "port filtered out, recent data", AUTO, { PORT_FILTERED, SINCE(0) },
+      LC_PLAIN_PORT_FILTERED },
+    { "port filtered out, peer closed", AUTO, { PORT_FILTERED, STATE(LC_TCP_CLOSE_WAIT) },
+      LC_PLAIN_PEER_CLOSED },
     { "child may hold beats epoll unknown", AUTO, { CHILD, EPOLL }, LC_PLAIN_CHILD_MAY_HOLD },
     { "at the recent-data window: quiet", AUTO, { SINCE(LC_RECENT_DATA_WINDOW_MS) },
       LC_PLAIN_QUIET },
@@ -218,6 +229,7 @@ static const struct row table[] = {
       LC_LINGER_UNREAD },
     { "always: child may hold", ALWAYS, { CHILD }, LC_PLAIN_CHILD_MAY_HOLD },
     { "always: epoll unknown", ALWAYS, { EPOLL }, LC_PLAIN_EPOLL_UNKNOWN },
+    { "always: port filtered out", ALWAYS, { PORT_FILTERED }, LC_PLAIN_PORT_FILTERED },
 };
 
 #define NROWS (sizeof table / sizeof table[0])
@@ -371,6 +383,7 @@ Test(decide, reason_lingers_splits_plain_and_linger)
         LC_PLAIN_NOT_TCP,        LC_PLAIN_LISTENING,      LC_PLAIN_ABORTIVE,      LC_PLAIN_NOT_CONNECTED,
         LC_PLAIN_PEER_CLOSED,    LC_PLAIN_CHILD_MAY_HOLD, LC_PLAIN_EPOLL_UNKNOWN,
         LC_PLAIN_QUIET,          LC_PLAIN_CAPACITY,      LC_PLAIN_UNAVAILABLE,
+        LC_PLAIN_PORT_FILTERED,
     };
     static const enum lc_reason linger[] = {
         LC_LINGER_UNREAD,  LC_LINGER_ALWAYS,      LC_LINGER_APP_SHUT_RD,
