@@ -406,9 +406,16 @@ static const char *secure_env(const char *name)
     return secure_getenv(name);
 }
 
-static void complain_on_stderr(const char *line)
+/* Complaints wait until the log target is known: a service logging to
+ * syslog must find them there. */
+#define HELD_COMPLAINTS_MAX 16
+static char held_complaints[HELD_COMPLAINTS_MAX][400];
+static int held_complaint_count;
+
+static void hold_complaint(const char *line)
 {
-    lc_log_always(LC_LOG_WARN, "%s", line);
+    if (held_complaint_count < HELD_COMPLAINTS_MAX)
+        strlcpy(held_complaints[held_complaint_count++], line, sizeof held_complaints[0]);
 }
 
 void lc_conf_init(void)
@@ -418,6 +425,9 @@ void lc_conf_init(void)
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
         soft = nofile.rlim_cur;
 
-    lc_conf_load(&lc_conf, soft, secure_env, complain_on_stderr);
+    lc_conf_load(&lc_conf, soft, secure_env, hold_complaint);
     lc_log_set_level(lc_conf.log_level);
+    lc_log_configure(lc_conf.log_target, secure_getenv("JOURNAL_STREAM"));
+    for (int i = 0; i < held_complaint_count; i++)
+        lc_log_always(LC_LOG_WARN, "%s", held_complaints[i]);
 }

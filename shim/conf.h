@@ -11,7 +11,6 @@
 #include "log.h"
 
 enum lc_mode { LC_MODE_AUTO, LC_MODE_ALWAYS, LC_MODE_OFF };
-enum lc_log_target { LC_LOG_TARGET_STDERR, LC_LOG_TARGET_SYSLOG };
 
 #define LC_MAX_PORT_RANGES 64
 

@@ -4,12 +4,21 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
 
+#define SYSLOG_SOCKET "/dev/log"
+#define SYSLOG_FACILITY_DAEMON (3 << 3)
+
 static _Atomic int log_level = LC_LOG_WARN;
+static enum lc_log_target log_target = LC_LOG_TARGET_STDERR;
+static bool stderr_is_journal;
 static __thread bool in_own_table __attribute__((tls_model("initial-exec")));
 static __thread int own_process_pidfd __attribute__((tls_model("initial-exec"))) = -1;
 
@@ -39,6 +48,46 @@ static void write_line(const char *line, size_t n)
         return;
     syscall(SYS_write, fd, line, n);
     syscall(SYS_close, fd);
+}
+
+/* systemd's rule: JOURNAL_STREAM is "DEVICE:INODE" of the stream it
+ * connected to stderr, and counts only while stderr is still that file. */
+static bool names_stderr(const char *journal_stream)
+{
+    if (!journal_stream || !*journal_stream)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long dev = strtoull(journal_stream, &end, 10);
+    if (errno || *end != ':')
+        return false;
+    unsigned long long ino = strtoull(end + 1, &end, 10);
+    if (errno || *end)
+        return false;
+    struct stat st;
+    return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+void lc_log_configure(enum lc_log_target target, const char *journal_stream)
+{
+    log_target = target;
+    stderr_is_journal = target == LC_LOG_TARGET_STDERR && names_stderr(journal_stream);
+}
+
+/* A datagram socket for each line, so that no descriptor of ours stays in
+ * the program's table and the drain thread can log from its own. Never
+ * waits: a stalled logger loses the line, it does not stall a close(). */
+static bool send_to_syslog(const char *line, size_t n)
+{
+    int fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = SYSLOG_SOCKET };
+    long sent = syscall(SYS_sendto, fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+                        (struct sockaddr *)&addr, (socklen_t)sizeof addr);
+    int saved = errno;
+    syscall(SYS_close, fd);
+    return sent >= 0 || saved == EAGAIN;
 }
 
 void lc_log_set_level(enum lc_log_level level)
@@ -164,15 +213,37 @@ static const char *const level_names[] = {
     [LC_LOG_DEBUG] = "debug",
 };
 
+/* syslog(3)'s severities. */
+static const int severities[] = {
+    [LC_LOG_ERROR] = 3,
+    [LC_LOG_WARN] = 4,
+    [LC_LOG_INFO] = 6,
+    [LC_LOG_DEBUG] = 7,
+};
+
 static void vlog(enum lc_log_level level, const char *fmt, va_list ap)
 {
     int saved_errno = errno;
-    char line[512];
-    size_t n = lc_formatf(line, sizeof line - 1, "lingerclose[%d]: %s: ", (int)getpid(),
-                          level_names[level]);
-    n += lc_format(line + n, sizeof line - 1 - n, fmt, ap);
-    line[n++] = '\n';
-    write_line(line, n);
+    char line[520];
+    size_t prefix = 0;
+    if (log_target == LC_LOG_TARGET_SYSLOG)
+        prefix = lc_formatf(line, 8, "<%d>", SYSLOG_FACILITY_DAEMON + severities[level]);
+    else if (stderr_is_journal)
+        prefix = lc_formatf(line, 8, "<%d>", severities[level]);
+    char *text = line + prefix;
+    size_t size = sizeof line - prefix - 1;
+    size_t n = lc_formatf(text, size, "lingerclose[%d]: %s: ", (int)getpid(), level_names[level]);
+    n += lc_format(text + n, size - n, fmt, ap);
+    if (log_target == LC_LOG_TARGET_SYSLOG && send_to_syslog(line, prefix + n)) {
+        errno = saved_errno;
+        return;
+    }
+    /* No system logger listening: the line goes to stderr rather than nowhere. */
+    text[n++] = '\n';
+    if (log_target == LC_LOG_TARGET_SYSLOG)
+        write_line(text, n);
+    else
+        write_line(line, prefix + n);
     errno = saved_errno;
 }
 

@@ -1,6 +1,7 @@
-/* Messages on stderr, each one line written with a single write(2).
- * The formatter is our own so that logging is async-signal-safe: it knows
- * %s %d %u %ld %lu %lld %llu %zu %c and %%, nothing else. */
+/* Messages, each one line written with a single system call, on stderr or
+ * to the system logger. The formatter is our own so that logging is
+ * async-signal-safe: it knows %s %d %u %ld %lu %lld %llu %zu %c and %%,
+ * nothing else. */
 #ifndef LINGERCLOSE_LOG_H
 #define LINGERCLOSE_LOG_H
 
@@ -8,6 +9,12 @@
 #include <stddef.h>
 
 enum lc_log_level { LC_LOG_ERROR, LC_LOG_WARN, LC_LOG_INFO, LC_LOG_DEBUG };
+enum lc_log_target { LC_LOG_TARGET_STDERR, LC_LOG_TARGET_SYSLOG };
+
+/* Where lines go from now on. journal_stream is $JOURNAL_STREAM (may be
+ * NULL): when it names stderr, stderr is the journal and each line gets
+ * its priority as a "<N>" prefix. */
+void lc_log_configure(enum lc_log_target target, const char *journal_stream);
 
 void lc_log_set_level(enum lc_log_level level);
 int lc_log_enabled(enum lc_log_level level);
