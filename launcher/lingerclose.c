@@ -4,7 +4,6 @@
  * and the process id are the command's own. */
 #include "config.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,13 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "conf.h"
+#include "stats-report.h"
 
 #define LIBRARY_NAME "liblingerclose.so"
 
 /* env(1)'s exit statuses, so that a caller can tell the launcher's failures
  * from the command's. */
 enum {
+    EXIT_MISUSE = 2, /* of --check and --stats, which report on things */
     EXIT_LAUNCHER = 125,
     EXIT_CANNOT_RUN = 126,
     EXIT_NOT_FOUND = 127,
@@ -73,6 +75,30 @@ static bool valid_log_level(const char *text)
     return lc_parse_log_level(text, &level);
 }
 
+static bool valid_log_target(const char *text)
+{
+    enum lc_log_target target;
+    return lc_parse_log_target(text, &target);
+}
+
+static bool valid_port_list(const char *text)
+{
+    struct lc_port_set ports;
+    return lc_parse_port_list(text, &ports);
+}
+
+static bool valid_stats_interval(const char *text)
+{
+    uint32_t ms;
+    return lc_parse_stats_interval(text, &ms);
+}
+
+static bool valid_stats_file(const char *text)
+{
+    char path[LC_STATS_PATH_MAX];
+    return lc_parse_stats_path(text, path, sizeof path);
+}
+
 /* getopt_long returns a setting's index in settings[], or one of the
  * options after SETTING_COUNT. */
 enum option_id {
@@ -82,9 +108,16 @@ enum option_id {
     SETTING_EXIT_TIMEOUT,
     SETTING_MAX_SOCKETS,
     SETTING_MAX_BYTES,
+    SETTING_PORTS,
+    SETTING_EXCLUDE_PORTS,
+    SETTING_STATS_FILE,
+    SETTING_STATS_INTERVAL,
     SETTING_LOG,
+    SETTING_LOG_TARGET,
     SETTING_COUNT,
-    OPTION_HELP = SETTING_COUNT,
+    OPTION_CHECK = SETTING_COUNT,
+    OPTION_STATS,
+    OPTION_HELP,
     OPTION_VERSION,
 };
 
@@ -96,7 +129,13 @@ static const struct setting settings[SETTING_COUNT] = {
                                LC_ACCEPTED_EXIT_DURATION },
     [SETTING_MAX_SOCKETS] = { "LINGERCLOSE_MAX_SOCKETS", valid_count, LC_ACCEPTED_COUNT },
     [SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", valid_size, LC_ACCEPTED_SIZE },
+    [SETTING_PORTS] = { "LINGERCLOSE_PORTS", valid_port_list, LC_ACCEPTED_PORTS },
+    [SETTING_EXCLUDE_PORTS] = { "LINGERCLOSE_EXCLUDE_PORTS", valid_port_list, LC_ACCEPTED_PORTS },
+    [SETTING_STATS_FILE] = { "LINGERCLOSE_STATS_FILE", valid_stats_file, LC_ACCEPTED_STATS_FILE },
+    [SETTING_STATS_INTERVAL] = { "LINGERCLOSE_STATS_INTERVAL", valid_stats_interval,
+                                 LC_ACCEPTED_STATS_INTERVAL },
     [SETTING_LOG] = { "LINGERCLOSE_LOG", valid_log_level, LC_ACCEPTED_LOG_LEVEL },
+    [SETTING_LOG_TARGET] = { "LINGERCLOSE_LOG_TARGET", valid_log_target, LC_ACCEPTED_LOG_TARGET },
 };
 
 static const struct option long_options[] = {
@@ -106,53 +145,85 @@ static const struct option long_options[] = {
     { "exit-timeout", required_argument, NULL, SETTING_EXIT_TIMEOUT },
     { "max-sockets", required_argument, NULL, SETTING_MAX_SOCKETS },
     { "max-bytes", required_argument, NULL, SETTING_MAX_BYTES },
+    { "ports", required_argument, NULL, SETTING_PORTS },
+    { "exclude-ports", required_argument, NULL, SETTING_EXCLUDE_PORTS },
+    { "stats-file", required_argument, NULL, SETTING_STATS_FILE },
+    { "stats-interval", required_argument, NULL, SETTING_STATS_INTERVAL },
     { "log", required_argument, NULL, SETTING_LOG },
+    { "log-target", required_argument, NULL, SETTING_LOG_TARGET },
+    { "check", no_argument, NULL, OPTION_CHECK },
+    { "stats", no_argument, NULL, OPTION_STATS },
     { "help", no_argument, NULL, OPTION_HELP },
     { "version", no_argument, NULL, OPTION_VERSION },
     { NULL, 0, NULL, 0 },
 };
 
-static const char usage_line[] =
-    "Usage: lingerclose [OPTION]... [--] COMMAND [ARG]...\n";
+static const char usage_lines[] =
+    "Usage: lingerclose [OPTION]... [--] COMMAND [ARG]...\n"
+    "  or:  lingerclose --check [--] COMMAND [ARG]...\n"
+    "  or:  lingerclose --stats [--] FILE...\n";
 
+/* tests/man-pages.sh reads the options and their "(default: ...)" from
+ * this text and looks for them in lingerclose(1) and lingerclose(7). */
 static void print_help(void)
 {
-    fputs(usage_line, stdout);
+    fputs(usage_lines, stdout);
     fputs("Run COMMAND with " LIBRARY_NAME " preloaded, so that the TCP connections it\n"
           "closes while the peer may still be sending get a lingering close: the\n"
           "library drains and discards their input for a while instead of letting an\n"
           "unread byte turn the close into a reset that destroys the response.\n"
           "\n"
-          "  --mode=MODE          auto (linger only when needed), always, or off\n"
-          "  --idle-timeout=DUR   end a lingering close after DUR without input (2s)\n"
-          "  --timeout=DUR        end a lingering close after DUR in total (30s)\n"
-          "  --exit-timeout=DUR   when COMMAND ends holding connections, wait at most\n"
-          "                       DUR for their peers; 0 to 60s, 0 for no wait (2s)\n"
-          "  --max-sockets=N      linger on at most N sockets at once, 1 to 1048576\n"
-          "                       (a quarter of the open-file limit, 16 to 16384)\n"
-          "  --max-bytes=SIZE     discard at most SIZE bytes per socket; SIZE takes\n"
-          "                       a K, M or G suffix, 0 or 'unlimited' for no cap (unlimited)\n"
-          "  --log=LEVEL          error, warn, info or debug (warn)\n"
-          "  --help               show this help and exit\n"
-          "  --version            show the version and exit\n"
+          "Settings:\n"
+          "  --mode=MODE            auto (linger only when needed), always, or off\n"
+          "                         (default: auto)\n"
+          "  --idle-timeout=DUR     end a lingering close after DUR without input\n"
+          "                         (default: 2s)\n"
+          "  --timeout=DUR          end a lingering close after DUR in total\n"
+          "                         (default: 30s)\n"
+          "  --exit-timeout=DUR     when COMMAND ends holding connections, wait at most\n"
+          "                         DUR for their peers; 0 to 60s, 0 for no wait\n"
+          "                         (default: 2s)\n"
+          "  --max-sockets=N        linger on at most N sockets at once, 1 to 1048576\n"
+          "                         (default: a quarter of the open-file limit,\n"
+          "                         16 to 16384)\n"
+          "  --max-bytes=SIZE       discard at most SIZE bytes per socket; SIZE takes\n"
+          "                         a K, M or G suffix, 0 or 'unlimited' for no cap\n"
+          "                         (default: unlimited)\n"
+          "  --ports=LIST           linger only on sockets whose local port is in LIST,\n"
+          "                         such as 80,443,8000-8099 (default: every port)\n"
+          "  --exclude-ports=LIST   never linger on sockets whose local port is in LIST\n"
+          "                         (default: none)\n"
+          "  --stats-file=PATH      write the counters to PATH in Prometheus text format;\n"
+          "                         %p in PATH is the process id (default: none)\n"
+          "  --stats-interval=DUR   rewrite the statistics file every DUR, 1s to 1h,\n"
+          "                         or 0 for only at exit (default: 10s)\n"
+          "  --log=LEVEL            error, warn, info or debug (default: warn)\n"
+          "  --log-target=TARGET    stderr or syslog (default: stderr)\n"
           "\n"
-          "DUR is 1ms to 1h: a number with an optional ms, s or m suffix; a bare\n"
-          "number is seconds. Each option sets the LINGERCLOSE_* variable of the\n"
-          "same name (LINGERCLOSE_MODE, LINGERCLOSE_IDLE_TIMEOUT, LINGERCLOSE_TIMEOUT,\n"
-          "LINGERCLOSE_EXIT_TIMEOUT, LINGERCLOSE_MAX_SOCKETS, LINGERCLOSE_MAX_BYTES,\n"
-          "LINGERCLOSE_LOG), and the library is appended to LD_PRELOAD. Options\n"
-          "after COMMAND are COMMAND's.\n"
+          "Actions:\n"
+          "  --check                say whether the preload can work for COMMAND, and\n"
+          "                         why not; exit 0 if it can, 1 if not, 2 on misuse\n"
+          "  --stats                summarise statistics files written by the library;\n"
+          "                         exit 1 if one cannot be read\n"
+          "  --help                 show this help and exit\n"
+          "  --version              show the version and exit\n"
+          "\n"
+          "DUR is a number with an optional ms, s or m suffix; a bare number is\n"
+          "seconds; timeouts are 1ms to 1h. Each setting sets the LINGERCLOSE_*\n"
+          "variable of the same name (--log-target sets LINGERCLOSE_LOG_TARGET), and\n"
+          "the library is appended to LD_PRELOAD. Options after COMMAND are\n"
+          "COMMAND's. See lingerclose(1) and lingerclose(7).\n"
           "\n"
           "Exit status: 125 if lingerclose itself fails, 126 if COMMAND cannot be run,\n"
           "127 if COMMAND is not found, otherwise the exit status of COMMAND.\n",
           stdout);
 }
 
-static _Noreturn void usage_error(void)
+static _Noreturn void usage_error(int status)
 {
-    fputs(usage_line, stderr);
+    fputs(usage_lines, stderr);
     fputs("Try 'lingerclose --help' for more information.\n", stderr);
-    exit(EXIT_LAUNCHER);
+    exit(status);
 }
 
 static _Noreturn __attribute__((format(printf, 1, 2))) void fail(const char *fmt, ...)
@@ -172,23 +243,77 @@ static void set_variable(const char *name, const char *value)
         fail("cannot set %s: %s", name, strerror(errno));
 }
 
-/* option is the full name, even when the user abbreviated it. */
-static void apply_setting(const struct setting *s, const char *option, const char *value)
+/* The library wants an absolute path; the command starts in our working
+ * directory, so a relative one means the same file once made absolute. */
+static const char *absolute_path(const char *path, char *buf, size_t size)
 {
+    if (path[0] == '/' || path[0] == '\0')
+        return path;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        fail("cannot find the current directory: %s", strerror(errno));
+    int len = snprintf(buf, size, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+    return len > 0 && (size_t)len < size ? buf : path;
+}
+
+/* A directory that cannot take the file is found now rather than by one
+ * warning line in the command's log. A directory named with %p is the
+ * command's business. */
+static void check_stats_directory(const char *option, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || memchr(path, '%', (size_t)(slash - path)))
+        return;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        fail("--%s: %s: %s", option, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        fail("--%s: %s is not a directory", option, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        fail("--%s: cannot write in %s: %s", option, dir, strerror(errno));
+}
+
+/* option is the full name, even when the user abbreviated it. */
+static void apply_setting(enum option_id id, const char *option, const char *value)
+{
+    const struct setting *s = &settings[id];
+    char buf[PATH_MAX];
+    if (id == SETTING_STATS_FILE)
+        value = absolute_path(value, buf, sizeof buf);
     if (!s->valid(value))
         fail("--%s: '%s' is not valid (accepted: %s)", option, value, s->accepted);
+    if (id == SETTING_STATS_FILE && value[0])
+        check_stats_directory(option, value);
     set_variable(s->variable, value);
 }
 
-/* Returns the index of COMMAND in argv. */
-static int parse_options(int argc, char **argv)
+enum action { ACTION_RUN, ACTION_CHECK, ACTION_STATS };
+
+static void choose_action(enum action *action, enum action chosen)
+{
+    if (*action != ACTION_RUN && *action != chosen) {
+        fputs("lingerclose: --check and --stats cannot be combined\n", stderr);
+        usage_error(EXIT_MISUSE);
+    }
+    *action = chosen;
+}
+
+/* Returns the index of the first operand (COMMAND or FILE) in argv. */
+static int parse_options(int argc, char **argv, enum action *action)
 {
     int opt, long_index;
+    *action = ACTION_RUN;
     /* "+": the first non-option is COMMAND, and everything after it is
      * COMMAND's own, even if it looks like one of our options. */
     while ((opt = getopt_long(argc, argv, "+", long_options, &long_index)) != -1) {
         if (opt >= 0 && opt < SETTING_COUNT) {
-            apply_setting(&settings[opt], long_options[long_index].name, optarg);
+            apply_setting((enum option_id)opt, long_options[long_index].name, optarg);
+        } else if (opt == OPTION_CHECK) {
+            choose_action(action, ACTION_CHECK);
+        } else if (opt == OPTION_STATS) {
+            choose_action(action, ACTION_STATS);
         } else if (opt == OPTION_HELP) {
             print_help();
             exit(EXIT_SUCCESS);
@@ -196,12 +321,12 @@ static int parse_options(int argc, char **argv)
             puts("lingerclose " PACKAGE_VERSION);
             exit(EXIT_SUCCESS);
         } else {
-            usage_error(); /* getopt_long has said what was wrong */
+            usage_error(EXIT_LAUNCHER); /* getopt_long has said what was wrong */
         }
     }
     if (optind >= argc) {
-        fputs("lingerclose: missing COMMAND\n", stderr);
-        usage_error();
+        fprintf(stderr, "lingerclose: missing %s\n", *action == ACTION_STATS ? "FILE" : "COMMAND");
+        usage_error(*action == ACTION_RUN ? EXIT_LAUNCHER : EXIT_MISUSE);
     }
     return optind;
 }
@@ -224,19 +349,21 @@ static bool build_tree_library(char *path, size_t size)
 }
 
 /* The dynamic loader resolves a relative LD_PRELOAD entry against the
- * command's working directory, not ours, hence the absolute path. */
-static void find_library(char resolved[PATH_MAX])
+ * command's working directory, not ours, hence the absolute path. On
+ * failure, tried says where it looked. */
+static bool find_library(char resolved[PATH_MAX], char *tried, size_t tried_size)
 {
     char in_build_tree[PATH_MAX];
     bool have_build_tree = build_tree_library(in_build_tree, sizeof in_build_tree);
     if (have_build_tree && realpath(in_build_tree, resolved))
-        return;
+        return true;
     if (realpath(LC_PKGLIBDIR "/" LIBRARY_NAME, resolved))
-        return;
+        return true;
     if (have_build_tree)
-        fail("cannot find " LIBRARY_NAME " (tried %s and %s)", in_build_tree,
-             LC_PKGLIBDIR "/" LIBRARY_NAME);
-    fail("cannot find " LIBRARY_NAME " (tried %s)", LC_PKGLIBDIR "/" LIBRARY_NAME);
+        snprintf(tried, tried_size, "%s and %s", in_build_tree, LC_PKGLIBDIR "/" LIBRARY_NAME);
+    else
+        snprintf(tried, tried_size, "%s", LC_PKGLIBDIR "/" LIBRARY_NAME);
+    return false;
 }
 
 /* Whether list, split the way the dynamic loader splits LD_PRELOAD (at
@@ -272,128 +399,73 @@ static void add_to_preload(const char *library)
     free(joined);
 }
 
-static bool is_executable_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* The file execvp() will run, found the same way, so that it can be
- * checked first; NULL if there is none (execvp will then report why). */
-static const char *resolve_command(const char *name, char *buf, size_t size)
-{
-    if (strchr(name, '/'))
-        return name;
-    const char *search = getenv("PATH");
-    if (!search)
-        search = "/bin:/usr/bin"; /* glibc execvp's default */
-    const char *dir = search;
-    for (;;) {
-        const char *end = strchrnul(dir, ':');
-        int dirlen = (int)(end - dir);
-        /* An empty entry is the current directory. */
-        int len = snprintf(buf, size, "%.*s%s%s", dirlen, dir, dirlen ? "/" : "", name);
-        if (len > 0 && (size_t)len < size && is_executable_file(buf))
-            return buf;
-        if (*end == '\0')
-            return NULL;
-        dir = end + 1;
-    }
-}
-
-enum linkage { LINKAGE_UNKNOWN, LINKAGE_DYNAMIC, LINKAGE_STATIC };
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define NATIVE_ELFDATA ELFDATA2LSB
-#else
-#define NATIVE_ELFDATA ELFDATA2MSB
-#endif
-
-/* A program is dynamically linked when it names an interpreter (the
- * dynamic loader) in a PT_INTERP program header. p_type is the first
- * 32-bit field of a program header in both ELF classes. */
-static enum linkage scan_program_headers(int fd, uint64_t offset, uint16_t entsize, uint16_t count)
-{
-    if (entsize < sizeof(uint32_t))
-        return LINKAGE_UNKNOWN;
-    for (uint16_t i = 0; i < count; i++) {
-        uint32_t type;
-        if (pread(fd, &type, sizeof type, (off_t)(offset + (uint64_t)i * entsize)) !=
-            (ssize_t)sizeof type)
-            return LINKAGE_UNKNOWN;
-        if (type == PT_INTERP)
-            return LINKAGE_DYNAMIC;
-    }
-    return LINKAGE_STATIC;
-}
-
-/* Anything that is not a readable native ELF file, such as a "#!" script,
- * is LINKAGE_UNKNOWN: there is nothing to warn about. */
-static enum linkage elf_linkage(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return LINKAGE_UNKNOWN;
-    union {
-        unsigned char ident[EI_NIDENT];
-        Elf32_Ehdr h32;
-        Elf64_Ehdr h64;
-    } ehdr;
-    enum linkage linkage = LINKAGE_UNKNOWN;
-    ssize_t n = pread(fd, &ehdr, sizeof ehdr, 0);
-    if (n >= EI_NIDENT && memcmp(ehdr.ident, ELFMAG, SELFMAG) == 0 &&
-        ehdr.ident[EI_DATA] == NATIVE_ELFDATA) {
-        if (ehdr.ident[EI_CLASS] == ELFCLASS64 && (size_t)n >= sizeof ehdr.h64)
-            linkage = scan_program_headers(fd, ehdr.h64.e_phoff, ehdr.h64.e_phentsize,
-                                           ehdr.h64.e_phnum);
-        else if (ehdr.ident[EI_CLASS] == ELFCLASS32 && (size_t)n >= sizeof ehdr.h32)
-            linkage = scan_program_headers(fd, ehdr.h32.e_phoff, ehdr.h32.e_phentsize,
-                                           ehdr.h32.e_phnum);
-    }
-    close(fd);
-    return linkage;
-}
-
 /* The library cannot reach these programs, yet they run: the user is told
  * why lingering close will not happen, and the command still runs. */
-static void warn_if_preload_ignored(const char *path)
+static void warn_about_problem(enum finding_kind kind, const char *text, void *context)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return;
-    bool is_setuid = st.st_mode & S_ISUID;
-    /* Without group execute permission S_ISGID means mandatory locking. */
-    bool is_setgid = (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
-    if (is_setuid || is_setgid)
-        fprintf(stderr,
-                "lingerclose: warning: %s is %s: when it runs with raised privileges the "
-                "dynamic loader ignores LD_PRELOAD outside the system directories, so "
-                "lingering close will not apply\n",
-                path, is_setuid ? "setuid" : "setgid");
-    if (elf_linkage(path) == LINKAGE_STATIC)
-        fprintf(stderr,
-                "lingerclose: warning: %s is statically linked: it never runs the dynamic "
-                "loader, so LD_PRELOAD and lingering close will not apply\n",
-                path);
+    (void)context;
+    if (kind == FINDING_PROBLEM)
+        fprintf(stderr, "lingerclose: warning: %s\n", text);
 }
 
 static _Noreturn void run(char **argv)
 {
+    char library[PATH_MAX], tried[PATH_MAX * 2 + 8];
+    if (!find_library(library, tried, sizeof tried))
+        fail("cannot find " LIBRARY_NAME " (tried %s)", tried);
+    add_to_preload(library);
     char buf[PATH_MAX];
-    const char *path = resolve_command(argv[0], buf, sizeof buf);
-    if (path)
-        warn_if_preload_ignored(path);
+    const char *path = check_resolve_command(argv[0], buf, sizeof buf);
+    /* A missing or unrunnable command is execvp's to report. */
+    if (path && access(path, X_OK) == 0)
+        check_program(path, warn_about_problem, NULL);
     execvp(argv[0], argv);
     int error = errno;
     fprintf(stderr, "lingerclose: %s: %s\n", argv[0], strerror(error));
     exit(error == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
 }
 
+static void print_finding(enum finding_kind kind, const char *text, void *context)
+{
+    (void)context;
+    printf("%s: %s\n", kind == FINDING_PROBLEM ? "no" : "ok", text);
+}
+
+/* One line per finding on stdout, the verdict last. */
+static _Noreturn void check(const char *command)
+{
+    char library[PATH_MAX], tried[PATH_MAX * 2 + 8];
+    bool can_work = true;
+    if (find_library(library, tried, sizeof tried)) {
+        printf("ok: the library is %s\n", library);
+    } else {
+        printf("no: " LIBRARY_NAME " is not installed (tried %s)\n", tried);
+        can_work = false;
+    }
+    char buf[PATH_MAX];
+    const char *path = check_resolve_command(command, buf, sizeof buf);
+    if (!path) {
+        printf("no: %s is not found in PATH\n", command);
+        can_work = false;
+    } else if (!check_program(path, print_finding, NULL)) {
+        can_work = false;
+    }
+    printf("%s: lingering close %s work for %s\n", can_work ? "ok" : "no",
+           can_work ? "can" : "cannot", command);
+    exit(can_work ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
 int main(int argc, char **argv)
 {
-    int command = parse_options(argc, argv);
-    char library[PATH_MAX];
-    find_library(library);
-    add_to_preload(library);
-    run(argv + command);
+    enum action action;
+    int operand = parse_options(argc, argv, &action);
+    switch (action) {
+    case ACTION_CHECK:
+        check(argv[operand]);
+    case ACTION_STATS:
+        return stats_report(argc - operand, argv + operand, stdout, stderr);
+    case ACTION_RUN:
+        break;
+    }
+    run(argv + operand);
 }
