@@ -21,6 +21,7 @@
 #include "log.h"
 #include "real.h"
 #include "stats.h"
+#include "stats_file.h"
 
 /* The drain thread works in a descriptor table of its own, so it talks to
  * the kernel directly: a wrapper that tracks descriptors by number (another
@@ -424,11 +425,36 @@ static int wait_ms(int64_t now)
     return next > INT_MAX ? INT_MAX : (int)next;
 }
 
+/* The statistics file is written by this thread, so a process that
+ * lingers pays nothing for it in its own threads; with no file, or no
+ * interval, the thread sleeps as before. */
+static int64_t next_stats_ms = -1;
+
+static int with_stats_deadline(int timeout, int64_t now)
+{
+    if (next_stats_ms < 0)
+        return timeout;
+    int64_t until = next_stats_ms - now;
+    if (until < 0)
+        until = 0;
+    return timeout < 0 || until < timeout ? (int)until : timeout;
+}
+
+static void publish_stats_when_due(int64_t now)
+{
+    if (next_stats_ms < 0 || now < next_stats_ms)
+        return;
+    lc_stats_file_write();
+    next_stats_ms = now + lc_conf.stats_interval_ms;
+}
+
 static void *drain_main(void *unused)
 {
     (void)unused;
     struct epoll_event events[64];
-    int timeout = -1;
+    if (lc_stats_file_enabled() && lc_conf.stats_interval_ms)
+        next_stats_ms = lc_now_ms();
+    int timeout = with_stats_deadline(-1, lc_now_ms());
     for (;;) {
         int n = (int)syscall(SYS_epoll_pwait, epoll_fd, events, 64, timeout, NULL, 0);
         if (n < 0 && errno != EINTR) {
@@ -446,6 +472,8 @@ static void *drain_main(void *unused)
         expire(now);
         timeout = wait_ms(now);
         pthread_mutex_unlock(&lock);
+        publish_stats_when_due(now);
+        timeout = with_stats_deadline(timeout, lc_now_ms());
     }
     return NULL;
 }

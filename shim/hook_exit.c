@@ -6,6 +6,7 @@
 #include "exit.h"
 #include "export.h"
 #include "real.h"
+#include "stats_file.h"
 
 /* A process that ends holding a connection (inetd children, fork-per-
  * connection servers) closes it in the kernel, with a reset if input is
@@ -17,11 +18,15 @@
 LC_EXPORT void _exit(int status)
 {
     lc_exit_linger("_exit");
+    if (lc_ready())
+        lc_stats_file_write_final();
     lc_real_exit_now(status);
 }
 
 LC_EXPORT void _Exit(int status)
 {
     lc_exit_linger("_Exit");
+    if (lc_ready())
+        lc_stats_file_write_final();
     lc_real_exit_now(status);
 }

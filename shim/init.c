@@ -13,6 +13,7 @@
 #include "log.h"
 #include "real.h"
 #include "stats.h"
+#include "stats_file.h"
 
 _Atomic bool lc_initialised;
 
@@ -33,6 +34,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     lc_drain_atfork_child();
+    lc_stats_reset();
     if (lc_ready())
         lc_fdtable_forget_epoll_all();
 }
@@ -52,6 +54,7 @@ __attribute__((constructor)) static void lingerclose_init(void)
         return;
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     atomic_store_explicit(&lc_initialised, true, memory_order_release);
+    lc_stats_file_init();
     int adopted = lc_adopt_handed_over();
     if (adopted) {
         lc_log(LC_LOG_DEBUG, "%d connection(s) handed over on start-up", adopted);
@@ -73,6 +76,8 @@ __attribute__((destructor)) static void lingerclose_fini(void)
         }
         lc_exit_linger("exit");
     }
+    if (lc_ready())
+        lc_stats_file_write_final();
     if (!lc_log_enabled(LC_LOG_INFO) || !atomic_load(&lc_stats.closes_seen))
         return;
     char line[400];

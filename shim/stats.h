@@ -3,6 +3,7 @@
 #define LINGERCLOSE_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,26 @@ const char *lc_drain_end_name(enum lc_drain_end end);
 
 /* One line: "closes=N lingering=N plain=N (reason=N ...) drains: eof=N ..." */
 size_t lc_stats_format(char *buf, size_t size);
+
+/* Everything a statistics file shows besides the counters. */
+struct lc_stats_context {
+    long pid;
+    const char *version;
+    uint64_t lingering_now;
+    int64_t written_unix_ms;
+};
+
+/* Receives the text piece by piece; false stops the output. */
+typedef bool (*lc_stats_sink)(const char *text, size_t len, void *sink_data);
+
+/* The counters in the Prometheus text exposition format (what
+ * node_exporter's textfile collector reads): every series, zeros included,
+ * each with a pid label, given out a line at a time so that no large
+ * buffer is needed. False if the sink refused a piece. */
+bool lc_stats_format_prometheus(const struct lc_stats_context *ctx, lc_stats_sink sink,
+                                void *sink_data);
+
+/* A forked child counts its own closes from zero. */
+void lc_stats_reset(void);
 
 #endif
