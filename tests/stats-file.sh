@@ -8,7 +8,7 @@
 # more at exit, with no temporary file left behind. A path that cannot be
 # written costs one warning line and nothing else.
 #
-# Environment: LC_LIBRARY, LC_TESTSERVER, LC_UPLOAD_CLIENT. Exit status:
+# Environment: LC_LIBRARY, LC_TESTSERVER, LC_UPLOAD_CLIENT, LC_PATTERNS_DIR. Exit status:
 # 0 pass, 1 fail, 77 skip.
 set -u
 
@@ -24,6 +24,7 @@ skip() {
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 [ -x "${LC_TESTSERVER:-}" ] || fail "LC_TESTSERVER does not name lc-testserver"
 [ -x "${LC_UPLOAD_CLIENT:-}" ] || fail "LC_UPLOAD_CLIENT does not name upload-client"
+[ -x "${LC_PATTERNS_DIR:-}/prefork" ] || fail "no prefork in LC_PATTERNS_DIR"
 # Debian's interpreter, where Debian's python3-prometheus-client lives.
 PYTHON=/usr/bin/python3
 [ -x "$PYTHON" ] && "$PYTHON" -c 'import prometheus_client.parser' 2>/dev/null ||
@@ -41,12 +42,12 @@ trap 'exit 1' HUP INT TERM
 
 UPLOADS=5
 
-# Starts lc-testserver serving $UPLOADS early-error uploads, with the given
-# environment; it exits once its stdin (the fifo, held open on fd 3) closes.
-start_server() {
+# Runs COMMAND (with its environment, through env) as the server, its
+# stdin a fifo held open on fd 3 (it exits once that closes), and waits
+# for its "PORT n" line.
+launch() {
     mkfifo "$tmp/stdin"
-    env "$@" LD_PRELOAD="$LC_LIBRARY" "$LC_TESTSERVER" --scenario early-error \
-        --connections "$UPLOADS" <"$tmp/stdin" >"$tmp/server.out" 2>"$tmp/server.err" &
+    env LD_PRELOAD="$LC_LIBRARY" "$@" <"$tmp/stdin" >"$tmp/server.out" 2>"$tmp/server.err" &
     server_pid=$!
     exec 3>"$tmp/stdin"
     port=
@@ -56,6 +57,12 @@ start_server() {
         sleep 0.1
     done
     [ -n "$port" ] || fail "the server did not start: $(cat "$tmp/server.err")"
+}
+
+# lc-testserver serving $UPLOADS early-error uploads, with the given
+# environment entries.
+start_server() {
+    launch "$@" "$LC_TESTSERVER" --scenario early-error --connections "$UPLOADS"
 }
 
 stop_server() {
@@ -161,6 +168,32 @@ stop_server
 check_format "$tmp/textfile/final.prom" "$pid" >"$tmp/final" || fail "the exit-only file does not parse"
 [ "$(sum_of lingerclose_lingering_closes_total "$tmp/final")" = "$UPLOADS" ] ||
     fail "the file written at exit lacks the final counts: $(cat "$tmp/final")"
+
+# ---- a prefork server: %p gives each worker its own file ----------------
+# (tests/patterns/prefork: 4 workers, each serving one upload and exiting)
+for per_process in yes no; do
+    rm -rf "$tmp/prefork"
+    mkdir "$tmp/prefork"
+    name=all.prom
+    [ "$per_process" = yes ] && name=%p.prom
+    launch LINGERCLOSE_STATS_FILE="$tmp/prefork/$name" "$LC_PATTERNS_DIR/prefork"
+    "$LC_UPLOAD_CLIENT" -p "$port" -n 4 -s 300000 >"$tmp/client.out" 2>&1
+    sleep 0.5
+    stop_server
+    files=$(ls "$tmp/prefork" | wc -l)
+    lingering=0
+    for f in "$tmp/prefork"/*.prom; do
+        file_pid=$(sed -n 's/^lingerclose_info{pid="\([0-9]*\)".*/\1/p' "$f")
+        check_format "$f" "$file_pid" >"$tmp/one" || fail "prefork: $f does not parse"
+        lingering=$((lingering + $(sum_of lingerclose_lingering_closes_total "$tmp/one")))
+    done
+    if [ "$per_process" = yes ]; then
+        [ "$files" = 5 ] || fail "prefork with %p: $files files (want the parent's and 4 workers')"
+        [ "$lingering" = 4 ] || fail "prefork with %p: $lingering lingering closes in the files, 4 uploads"
+    else
+        [ "$files" = 1 ] || fail "prefork without %p: $files files (only the parent may write)"
+    fi
+done
 
 # ---- a path that cannot be written ----------------------------------------
 start_server LINGERCLOSE_STATS_FILE="$tmp/no-such-directory/x.prom" LINGERCLOSE_STATS_INTERVAL=1s
