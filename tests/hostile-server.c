@@ -1,0 +1,185 @@
+/* An early-error HTTP server for the hostile-client and soak tests. It
+ * knows nothing of lingerclose: an epoll loop over non-blocking sockets
+ * reads a request's head, answers "413 Payload Too Large" at once when the
+ * declared body is over 1 KiB (without reading the body) or "200 OK"
+ * otherwise, and closes. Unlike examples/early-error-server it serves any
+ * number of connections at once, so one silent client cannot stall it,
+ * and it keeps count of its own failures.
+ *
+ *   hostile-server
+ *
+ * Prints "PORT <port> PID <pid>" once it listens on 127.0.0.1, serves until
+ * its stdin is closed, then prints one line of counts:
+ *   "served N early-errors N ok N closes N accept-errors N emfile N write-errors N"
+ * and exits 0, or 1 if accept() ever failed (EMFILE, ENFILE, ENOMEM...). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_BODY 1024
+#define HEAD_MAX 4096
+#define BACKLOG 4096
+
+static const char too_large[] = "HTTP/1.0 413 Payload Too Large\r\n"
+                                "Connection: close\r\n"
+                                "Content-Length: 24\r\n"
+                                "\r\n"
+                                "Request body too large.\n";
+static const char accepted[] = "HTTP/1.0 200 OK\r\n"
+                               "Connection: close\r\n"
+                               "Content-Length: 9\r\n"
+                               "\r\n"
+                               "Accepted\n";
+
+struct request {
+    size_t len;
+    char head[HEAD_MAX + 1];
+};
+
+/* Indexed by descriptor; allocated on first use so that the resident size
+ * follows the peak of open connections. */
+static struct request **requests;
+static size_t requests_size;
+
+static struct {
+    unsigned long long served, early_errors, ok, closes, accept_errors, emfile, write_errors;
+} count;
+
+static struct request *request_for(int fd)
+{
+    if ((size_t)fd >= requests_size) {
+        size_t size = requests_size ? requests_size : 1024;
+        while (size <= (size_t)fd)
+            size *= 2;
+        struct request **grown = realloc(requests, size * sizeof *grown);
+        if (!grown)
+            return NULL;
+        memset(grown + requests_size, 0, (size - requests_size) * sizeof *grown);
+        requests = grown;
+        requests_size = size;
+    }
+    if (!requests[fd])
+        requests[fd] = calloc(1, sizeof **requests);
+    return requests[fd];
+}
+
+static void finish(int fd)
+{
+    if ((size_t)fd < requests_size && requests[fd])
+        requests[fd]->len = 0;
+    close(fd);
+    count.closes++;
+}
+
+static void respond(int fd, struct request *r)
+{
+    r->head[r->len] = '\0';
+    const char *length = strcasestr(r->head, "\r\nContent-Length:");
+    long declared = length ? strtol(length + 17, NULL, 10) : 0;
+    const char *reply = declared > MAX_BODY ? too_large : accepted;
+    size_t len = strlen(reply);
+    /* A few hundred bytes always fit in a fresh socket's send buffer. */
+    if (write(fd, reply, len) != (ssize_t)len)
+        count.write_errors++;
+    count.served++;
+    if (reply == too_large)
+        count.early_errors++;
+    else
+        count.ok++;
+    finish(fd);
+}
+
+static void on_readable(int fd)
+{
+    struct request *r = request_for(fd);
+    if (!r) {
+        finish(fd);
+        return;
+    }
+    ssize_t n = read(fd, r->head + r->len, HEAD_MAX - r->len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        finish(fd);
+        return;
+    }
+    r->len += (size_t)n;
+    r->head[r->len] = '\0';
+    if (strstr(r->head, "\r\n\r\n") || r->len == HEAD_MAX)
+        respond(fd, r);
+}
+
+static void accept_all(int listener, int ep)
+{
+    for (;;) {
+        int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                return;
+            if (count.accept_errors++ == 0)
+                perror("hostile-server: accept");
+            if (errno == EMFILE)
+                count.emfile++;
+            return;
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+            finish(fd);
+    }
+}
+
+int main(void)
+{
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, len) != 0 ||
+        listen(listener, BACKLOG) != 0 || getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
+        perror("hostile-server");
+        return 2;
+    }
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = listener };
+    epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
+    ev.data.fd = STDIN_FILENO;
+    epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+    printf("PORT %d PID %d\n", ntohs(addr.sin_port), (int)getpid());
+    fflush(stdout);
+
+    for (;;) {
+        struct epoll_event events[256];
+        int n = epoll_wait(ep, events, 256, -1);
+        if (n < 0 && errno != EINTR) {
+            perror("hostile-server: epoll_wait");
+            return 2;
+        }
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == listener) {
+                accept_all(listener, ep);
+            } else if (fd == STDIN_FILENO) {
+                char buf[64];
+                if (read(STDIN_FILENO, buf, sizeof buf) <= 0)
+                    goto done;
+            } else {
+                on_readable(fd);
+            }
+        }
+    }
+done:
+    printf("served %llu early-errors %llu ok %llu closes %llu accept-errors %llu emfile %llu "
+           "write-errors %llu\n",
+           count.served, count.early_errors, count.ok, count.closes, count.accept_errors, count.emfile,
+           count.write_errors);
+    fflush(stdout);
+    return count.accept_errors ? 1 : 0;
+}
