@@ -14,6 +14,8 @@
 # Environment: LC_LAUNCHER, LC_PATTERNS_DIR, LC_UPLOAD_CLIENT,
 # LC_OPERATOR_EXAMPLES, LC_INSTALLED_BINDIR, LC_INSTALLED_PKGLIBDIR.
 # shellcheck shell=sh
+# The sourcing script uses SERVICE, SERVICE_ARGS and sets inetd_name:
+# shellcheck disable=SC2034,SC2154
 
 set -u
 

@@ -7,7 +7,7 @@
 #
 # The checks are functions run through check(), and the single-quoted
 # $variables are meant for the command or for eval:
-# shellcheck disable=SC2016,SC2317
+# shellcheck disable=SC2016,SC2317,SC2034
 
 if [ -z "$LC_LAUNCHER" ] || [ -z "$LC_LIBRARY" ]; then
     echo "LC_LAUNCHER and LC_LIBRARY must be set (run this through 'make check')" >&2
@@ -335,7 +335,7 @@ import "C"
 
 func main() { C.getpid() }
 GO
-    (cd "$tmp" && GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOFLAGS= CGO_ENABLED=1 \
+    (cd "$tmp" && GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOFLAGS='' CGO_ENABLED=1 \
         go build -o go-program cgo.go) >"$tmp/go-build.log" 2>&1; then
     go_kind="a real cgo program"
 else

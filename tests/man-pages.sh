@@ -153,7 +153,7 @@ while read -r option; do
     variable=LINGERCLOSE_$(echo "${option#--}" | tr 'a-z-' 'A-Z_')
     paragraph "$man1" "$option" | grep -qF -e "Default: $value." ||
         fail "lingerclose(1) does not give $option the default of --help: \"$value\""
-    paragraph "$man7" "$variable" | grep -qE -e "Default: $value[.( ]" ||
+    paragraph "$man7" "$variable" | grep -qE -e "Default: ${value}[.( ]" ||
         fail "lingerclose(7) does not give $variable the default of --help: \"$value\""
 done <"$tmp/help-options"
 [ "$defaults" -ge 10 ] || fail "only $defaults defaults found in --help: its format changed?"

@@ -35,7 +35,7 @@ inetd_config() { # PRELOAD PORT
     if [ "$1" = yes ]; then
         service_line="s|\\([[:space:]]\\)-- $EXAMPLE_SERVICE\$|\\1-- $SERVICE $SERVICE_ARGS|"
     else
-        service_line="s|$EXAMPLE_LAUNCHER[[:space:]][[:space:]]*lingerclose .* -- $EXAMPLE_SERVICE\$|$SERVICE	stdio-service $SERVICE_ARGS|"
+        service_line="s|${EXAMPLE_LAUNCHER}[[:space:]][[:space:]]*lingerclose .* -- $EXAMPLE_SERVICE\$|$SERVICE	stdio-service $SERVICE_ARGS|"
     fi
     example inetd.conf | sed -e "$service_line" \
         -e "s|$EXAMPLE_LAUNCHER|$LC_LAUNCHER|" \
