@@ -118,6 +118,26 @@ for page in "$tmp"/src/doc/*.[1-8]; do
     fi
 done
 
+# The operators' examples name the library and the launcher where this
+# installation put them.
+examples_dir=$prefix/share/doc/lingerclose/examples
+if [ -d "$examples_dir" ]; then
+    named=$(grep -rhoE '/[^[:space:]"=:]*/liblingerclose\.so' "$examples_dir" | sort -u)
+    if [ -n "$named" ] && [ "$named" = "$library" ]; then
+        pass "the installed examples name the installed library"
+    else
+        fail "the installed examples name the installed library; they name: ${named:-nothing}"
+    fi
+    named=$(grep -rhoE '/[^[:space:]"=:]*/bin/lingerclose\b' "$examples_dir" | sort -u)
+    if [ -z "$named" ] || [ "$named" = "$launcher" ]; then
+        pass "the installed examples name the installed launcher, if any"
+    else
+        fail "the installed examples name the installed launcher; they name: $named"
+    fi
+else
+    fail "the operators' examples are installed in $examples_dir"
+fi
+
 # start_server LOG COMMAND...: starts the demo's server, serving $tries
 # connections, and leaves its port in $port and its pid in $server_pid.
 start_server() {

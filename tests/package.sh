@@ -8,7 +8,8 @@
 #
 #   tests/package.sh DIR EXAMPLES_DIR
 #
-# DIR holds the .deb and .changes (as 'make deb' leaves them); EXAMPLES_DIR
+# DIR holds the .deb and .changes and the sources they were built from (as
+# 'make deb' leaves them); EXAMPLES_DIR
 # the built early-error-server and upload-client. Run by 'make deb-check'.
 # Exit 77 when a tool it needs is missing.
 
@@ -58,7 +59,12 @@ sed 's/^/#   /' "$tmp/lintian"
 
 dpkg-deb --contents "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$tmp/contents"
 library=$(grep '/lingerclose/liblingerclose\.so$' "$tmp/contents")
-for wanted in /usr/bin/lingerclose "$library" /usr/share/man/man1/lingerclose.1.gz; do
+# Every man page of the sources the package was built from.
+pages=
+for page in "$dir"/lingerclose-*/doc/*.[1-8]; do
+    [ -f "$page" ] && pages="$pages /usr/share/man/man${page##*.}/${page##*/}.gz"
+done
+for wanted in /usr/bin/lingerclose "$library" $pages; do
     if [ -n "$wanted" ] && grep -qx "$wanted" "$tmp/contents"; then
         pass "the package holds $wanted"
     else
@@ -78,6 +84,15 @@ if [ -n "$library" ] && grep -qaF "$library" "$root/usr/bin/lingerclose"; then
     pass "the launcher looks for the library at $library"
 else
     fail "the launcher looks for the library at ${library:-its packaged path}"
+fi
+
+# (dh_compress may have compressed the larger ones.)
+named=$(find "$root/usr/share/doc/lingerclose/examples" -type f -exec zcat -f {} + 2>/dev/null |
+    grep -oE '/[^[:space:]"=:]*/liblingerclose\.so' | sort -u)
+if [ -n "$named" ] && [ "$named" = "$library" ]; then
+    pass "the packaged examples name the packaged library"
+else
+    fail "the packaged examples name the packaged library; they name: ${named:-nothing}"
 fi
 
 # In a mount namespace of its own, the package's /usr laid over the
