@@ -9,8 +9,8 @@
 #   tests/package.sh DIR EXAMPLES_DIR
 #
 # DIR holds the .deb and .changes and the sources they were built from (as
-# 'make deb' leaves them); EXAMPLES_DIR
-# the built early-error-server and upload-client. Run by 'make deb-check'.
+# 'make deb' leaves them); EXAMPLES_DIR the built early-error-server and
+# upload-client. Run by 'make deb-check'.
 # Exit 77 when a tool it needs is missing.
 
 if [ $# -ne 2 ]; then
@@ -86,7 +86,8 @@ else
     fail "the launcher looks for the library at ${library:-its packaged path}"
 fi
 
-# (dh_compress may have compressed the larger ones.)
+# The operators' examples name the packaged library (dh_compress may have
+# compressed the larger ones).
 named=$(find "$root/usr/share/doc/lingerclose/examples" -type f -exec zcat -f {} + 2>/dev/null |
     grep -oE '/[^[:space:]"=:]*/liblingerclose\.so' | sort -u)
 if [ -n "$named" ] && [ "$named" = "$library" ]; then
