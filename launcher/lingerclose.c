@@ -208,7 +208,7 @@ static void print_help(void)
           "  --help                 show this help and exit\n"
           "  --version              show the version and exit\n"
           "\n"
-          "DUR is a number with an optional ms, s or m suffix; a bare number is\n"
+          "DUR is a number with an optional ms, s, m or h suffix; a bare number is\n"
           "seconds; timeouts are 1ms to 1h. Each setting sets the LINGERCLOSE_*\n"
           "variable of the same name (--log-target sets LINGERCLOSE_LOG_TARGET), and\n"
           "the library is appended to LD_PRELOAD. Options after COMMAND are\n"

@@ -142,7 +142,7 @@ static bool parse_scaled(const char *text, const struct unit *units, uint64_t mi
 }
 
 static const struct unit duration_units[] = {
-    { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { NULL, 0 },
+    { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 }, { NULL, 0 },
 };
 
 static const struct unit size_units[] = {

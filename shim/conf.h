@@ -63,10 +63,10 @@ struct lc_conf {
 #define LC_ACCEPTED_MODE "auto, always, off"
 #define LC_ACCEPTED_LOG_LEVEL "error, warn, info, debug"
 #define LC_ACCEPTED_DURATION \
-    "1ms to 1h, a number with an optional ms, s or m suffix; a bare number is seconds"
+    "1ms to 1h, a number with an optional ms, s, m or h suffix; a bare number is seconds"
 #define LC_ACCEPTED_EXIT_DURATION \
-    "0 for no wait, or up to 60s, a number with an optional ms, s or m suffix; a bare number " \
-    "is seconds"
+    "0 for no wait, or up to 60s, a number with an optional ms, s, m or h suffix; a bare " \
+    "number is seconds"
 #define LC_ACCEPTED_SIZE \
     "0 or 'unlimited' for no cap, or a size up to 1048576G with an optional K, M or G suffix"
 #define LC_ACCEPTED_COUNT "an integer from 1 to 1048576"
@@ -74,7 +74,7 @@ struct lc_conf {
 #define LC_ACCEPTED_PORTS \
     "a comma-separated list of up to 64 ports and ranges from 1 to 65535, such as 80,443,8000-8099"
 #define LC_ACCEPTED_STATS_INTERVAL \
-    "0 for only at exit, or 1s to 1h, a number with an optional ms, s or m suffix; a bare " \
+    "0 for only at exit, or 1s to 1h, a number with an optional ms, s, m or h suffix; a bare " \
     "number is seconds"
 #define LC_ACCEPTED_STATS_FILE \
     "an absolute path shorter than 1024 bytes; %p stands for the process id"

@@ -35,6 +35,9 @@ static void decide_at_exit(int fd, uint64_t state, void *ctx)
     enum lc_reason reason = lc_close_decide(&entry, fd, &sock);
     if (lc_reason_lingers(reason) && set->count == EXIT_SOCKETS_MAX)
         reason = LC_PLAIN_CAPACITY;
+    /* As in a close: a connection the peer has reset has nothing to wait for. */
+    if (lc_reason_lingers(reason) && lc_real_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN)
+        reason = LC_PLAIN_NOT_CONNECTED;
     lc_count(&lc_stats.by_reason[reason], 1);
     if (!lc_reason_lingers(reason)) {
         lc_log(LC_LOG_DEBUG, "%s: fd %d: plain (%s)", set->how, fd, lc_reason_name(reason));
@@ -42,7 +45,6 @@ static void decide_at_exit(int fd, uint64_t state, void *ctx)
     }
     lc_log(LC_LOG_DEBUG, "%s: fd %d: lingering (%s, %u bytes unread)", set->how, fd,
            lc_reason_name(reason), sock.unread_bytes);
-    lc_real_shutdown(fd, SHUT_WR);
     set->fds[set->count++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 }
 

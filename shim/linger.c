@@ -30,7 +30,7 @@ static void warn_capacity(void)
         return;
     lc_log(LC_LOG_WARN,
            "LINGERCLOSE_MAX_SOCKETS=%u sockets are lingering: closing plainly until one ends "
-           "(%llu such closes so far)",
+           "(capacity fallbacks so far: %llu)",
            lc_conf.max_sockets,
            (unsigned long long)atomic_load(&lc_stats.by_reason[LC_PLAIN_CAPACITY]) + 1);
 }
@@ -94,8 +94,11 @@ static bool forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entr
 }
 
 /* On success the drain holds the socket and its FIN is on the way; the
- * caller's close only drops the program's descriptor. Otherwise nothing
- * has happened to the socket and *plain_reason says why. */
+ * caller's close only drops the program's descriptor. Otherwise the socket
+ * is left for a plain close and *plain_reason says why. The FIN goes
+ * before the hand-off because it is also the last check: a connection the
+ * peer has reset still has its unread input (the peek saw it), but no
+ * state to linger in, and shutdown() says so with ENOTCONN. */
 static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason *plain_reason)
 {
     *plain_reason = LC_PLAIN_UNAVAILABLE;
@@ -113,11 +116,15 @@ static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason 
         *plain_reason = LC_PLAIN_EPOLL_UNKNOWN;
         return false;
     }
+    if (lc_real_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN) {
+        lc_drain_unreserve();
+        *plain_reason = LC_PLAIN_NOT_CONNECTED;
+        return false;
+    }
     if (!lc_drain_submit(fd)) {
         lc_drain_unreserve();
         return false;
     }
-    lc_real_shutdown(fd, SHUT_WR);
     return true;
 }
 

@@ -318,6 +318,31 @@ Test(scenario, F_so_linger_zero_inherited_from_listener)
     cr_expect_eq(read_result_after_abortive_close("abortive-listener", false), ECONNRESET);
 }
 
+/* A connection the peer has reset keeps the input nobody read, but there
+ * is nothing left to linger on: the close is plain ("not-connected"), and
+ * no drain is started for it. */
+Test(scenario, F_peer_reset_with_unread_input_is_plain)
+{
+    static const char *const args[] = {
+        "--scenario", "slow-close", "--connections", "1", NULL,
+    };
+    struct server s;
+    server_start(&s, true, args, debug_log);
+    int fd = client_connect(AF_INET, s.port);
+    char request[1000];
+    memset(request, 'x', sizeof request);
+    cr_assert_eq(client_send(fd, request, sizeof request), 0);
+    sleep_ms(50); /* the request is in the server's receive queue */
+    struct linger abortive = { .l_onoff = 1, .l_linger = 0 };
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive), 0);
+    close(fd);
+    cr_expect_eq(server_wait(&s, 10000), 0);
+    char *log = server_stderr(&s);
+    cr_expect(strstr(log, "plain (not-connected)"), "the close was not plain: %s", log);
+    cr_expect(!strstr(log, "): lingering"), "a reset connection lingered: %s", log);
+    free(log);
+}
+
 /* H: bad values are named once each on stderr, and the server works on
  * defaults (the fix still happens). */
 Test(scenario, H_bad_environment_values)

@@ -138,6 +138,14 @@ static void serve_shutdown_rdwr(int fd)
     close(fd);
 }
 
+/* A server slower than its client: by the time it closes, the client has
+ * reset the connection, and the request it never read is still queued. */
+static void serve_slow_close(int fd)
+{
+    nanosleep(&(struct timespec){ 0, 300 * 1000000L }, NULL);
+    close(fd);
+}
+
 static bool naive_parent_shutdown;
 
 /* Fork per connection (inetd, busybox httpd, mini_httpd): the parent
@@ -168,6 +176,7 @@ struct scenario {
 
 static const struct scenario scenarios[] = {
     { "early-error", serve_early_error },
+    { "slow-close", serve_slow_close },
     { "pipeline", serve_pipeline },
     { "big-response", serve_big_response },
     { "clean", serve_clean },

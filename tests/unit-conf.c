@@ -163,6 +163,9 @@ Test(parse_duration, accepts_every_suffix)
         { "3600s", LC_MAX_TIMEOUT_MS },
         { "3600", LC_MAX_TIMEOUT_MS },
         { "60m", LC_MAX_TIMEOUT_MS },
+        /* h: hours, as the accepted range is worded */
+        { "1h", LC_MAX_TIMEOUT_MS },
+        { "1H", LC_MAX_TIMEOUT_MS },
     };
     for (size_t i = 0; i < ARRAY_LEN(good); i++) {
         uint32_t v = SENTINEL32;
@@ -197,7 +200,7 @@ Test(parse_duration, rejects_garbage)
 {
     for (size_t i = 0; i < ARRAY_LEN(garbage); i++)
         expect_duration_rejected(garbage[i]);
-    static const char *const more[] = { "1h", "1d", "1us", "1sec", "1 ms", "ms1", "5mm", "5m0" };
+    static const char *const more[] = { "1hh", "1d", "1us", "1sec", "1 ms", "ms1", "5mm", "5m0" };
     for (size_t i = 0; i < ARRAY_LEN(more); i++)
         expect_duration_rejected(more[i]);
     uint32_t v = SENTINEL32;
@@ -880,7 +883,7 @@ static const struct bad_row bad_rows[] = {
     { "LINGERCLOSE_TIMEOUT", "61m", "30s" },
     { "LINGERCLOSE_TIMEOUT", "2 s", "30s" },
     { "LINGERCLOSE_TIMEOUT", "4294967296ms", "30s" },
-    { "LINGERCLOSE_TIMEOUT", "1h", "30s" },
+    { "LINGERCLOSE_TIMEOUT", "2h", "30s" },
     { "LINGERCLOSE_EXIT_TIMEOUT", "61s", "2s" },
     { "LINGERCLOSE_EXIT_TIMEOUT", "1h", "2s" },
     { "LINGERCLOSE_EXIT_TIMEOUT", "-1", "2s" },
