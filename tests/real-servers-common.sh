@@ -1,0 +1,156 @@
+# Shared by the tests/real-servers-*.sh scripts (sourced, POSIX sh): an
+# unmodified server program from Debian runs on loopback, on a free
+# unprivileged port, from its own configuration in a temporary directory,
+# in the foreground and in a process group of its own (so that stopping it
+# also ends every process it forked). tests/stream-client sends requests
+# the server answers early, while the client is still streaming, and
+# counts the responses that arrive.
+#
+# A script defines configure_server (writes the server's configuration
+# for $port into $tmp; $mode is "none", "preload" or "launcher") and
+# exec_server PREFIX... (execs PREFIX followed by the server's command line,
+# the server in the foreground), then calls expect_delivery NAME EXPECT HEAD
+# per scenario and finish: with the library (LD_PRELOAD, or the launcher)
+# every one of the $TRIES responses must arrive; without it at least one
+# must be lost, else the scenario proves nothing.
+#
+# Environment: LC_LIBRARY, LC_LAUNCHER, LC_STREAM_CLIENT.
+
+set -u
+
+TRIES=${TRIES:-10}
+BODY=${BODY:-1000000}
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+[ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
+[ -x "${LC_LAUNCHER:-}" ] || fail "LC_LAUNCHER does not name the launcher"
+[ -x "${LC_STREAM_CLIENT:-}" ] || fail "LC_STREAM_CLIENT does not name tests/stream-client"
+
+# find_program NAME: its path (daemons live in sbin, which a user's PATH
+# may lack), or status 1.
+find_program() {
+    command -v "$1" 2>/dev/null && return 0
+    for dir in /usr/sbin /sbin /usr/bin /bin; do
+        [ -x "$dir/$1" ] && { echo "$dir/$1"; return 0; }
+    done
+    return 1
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-real-server.XXXXXX") || fail "mktemp failed"
+# Servers that drop privileges must still read their files there.
+chmod 755 "$tmp"
+server_pid=
+# Signals go to the server's whole process group; dash's kill builtin
+# cannot address a group, procps' kill can.
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    env kill -TERM -- "-$server_pid" 2>/dev/null
+    # The library gives the connections of an ending process up to
+    # LINGERCLOSE_EXIT_TIMEOUT (2 s) to finish.
+    for _ in $(seq 50); do
+        env kill -0 -- "-$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    env kill -KILL -- "-$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+}
+cleanup() {
+    stop_server
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+listening() { # listening PORT
+    grep -qi "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp
+}
+port_in_use() { # port_in_use PORT: anything on it, in any state
+    grep -qi ":$(printf '%04X' "$1") " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# start_server MODE: picks a free port below the ephemeral range (so that
+# no client connection takes it), configures the server and waits until it
+# listens. Sets $mode, $port and $server_pid.
+start_server() {
+    mode=$1
+    case "$mode" in
+        none) set -- setsid ;;
+        preload) set -- setsid env "LD_PRELOAD=$LC_LIBRARY" ;;
+        launcher) set -- setsid "$LC_LAUNCHER" ;;
+    esac
+    for attempt in 1 2 3 4 5; do
+        port=$((20000 + ($$ * 7 + attempt * 131 + $(od -An -N2 -tu2 /dev/urandom)) % 12000))
+        port_in_use "$port" && continue
+        configure_server
+        # A background subshell is not a process group leader, so setsid
+        # needs no fork: $! is the server and its process group.
+        (exec_server "$@") >"$tmp/server-$mode.out" 2>&1 &
+        server_pid=$!
+        for _ in $(seq 100); do
+            listening "$port" && return 0
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        stop_server
+    done
+    cat "$tmp/server-$mode.out" >&2
+    fail "the server did not start listening"
+}
+
+# received EXPECT HEAD: how many of TRIES responses starting with EXPECT
+# arrived.
+received() {
+    "$LC_STREAM_CLIENT" -p "$port" -n "$TRIES" -s "$BODY" -e "$1" -H "$2" >"$tmp/client.out" 2>&1
+    cat "$tmp/client.out" >&2
+    sed -n 's/^responses received: \([0-9]*\) of .*/\1/p' "$tmp/client.out"
+}
+
+# Each scenario runs once per mode; the results are kept by name until
+# finish compares them.
+scenarios=
+expect_delivery() { # expect_delivery NAME EXPECT HEAD
+    echo "== $1, $mode" >&2
+    count=$(received "$2" "$3")
+    [ -n "$count" ] || fail "$1: stream-client printed no count"
+    eval "result_${mode}_$1=\$count"
+    case " $scenarios " in *" $1 "*) ;; *) scenarios="$scenarios $1" ;; esac
+}
+
+# finish SERVER WITH_MODE: compares the counts and reports.
+finish() {
+    failed=0
+    for name in $scenarios; do
+        eval "without=\${result_none_$name:-}; with=\${result_$2_$name:-}"
+        echo "$1, $name: $TRIES requests streaming $BODY bytes, with the library ($2)" \
+            "$with received, without $without"
+        if [ -z "$with" ] || [ -z "$without" ]; then
+            echo "FAIL: $1, $name: not run both with and without the library" >&2
+            failed=1
+        elif [ "$with" != "$TRIES" ]; then
+            echo "FAIL: $1, $name: with the library only $with of $TRIES responses arrived" >&2
+            failed=1
+        fi
+        if [ "$without" = "$TRIES" ]; then
+            echo "FAIL: $1, $name: without the library every response arrived:" \
+                "the scenario proves nothing" >&2
+            failed=1
+        fi
+    done
+    [ "$failed" = 0 ] || exit 1
+    echo "PASS: $1 delivers every early response under the library"
+}
+
+# Whatever the caller's environment holds must not tune the library here.
+unset LD_PRELOAD LINGERCLOSE_MODE LINGERCLOSE_IDLE_TIMEOUT LINGERCLOSE_TIMEOUT \
+    LINGERCLOSE_EXIT_TIMEOUT LINGERCLOSE_MAX_SOCKETS LINGERCLOSE_MAX_BYTES LINGERCLOSE_LOG \
+    LINGERCLOSE_LOG_TARGET LINGERCLOSE_PORTS LINGERCLOSE_EXCLUDE_PORTS LINGERCLOSE_STATS_FILE \
+    LINGERCLOSE_STATS_INTERVAL

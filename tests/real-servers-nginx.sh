@@ -1,0 +1,63 @@
+#!/bin/sh
+# nginx (Debian's nginx-light, unmodified) under the library. Two requests
+# it answers with an error while the client is still sending, without
+# reading the rest first (only a body it has accepted gets nginx's own
+# discarding and lingering close, e.g. after a 413):
+#   - a body in a transfer coding nginx does not know: 501, with nginx's
+#     default "lingering_close on";
+#   - a header that outgrows large_client_header_buffers: 400, with
+#     "lingering_close off" (its own lingering turned off, as the library
+#     is meant to take it over).
+# Environment: see tests/real-servers-common.sh. Exit: 0 pass, 1 fail, 77 skip.
+
+. "$(dirname "$0")/real-servers-common.sh"
+
+nginx=$(find_program nginx) ||
+    skip "nginx is not installed (apt-get install nginx-light; ./bootstrap does it as root)"
+
+configure_server() {
+    mkdir -p "$tmp/nginx/www"
+    echo ok >"$tmp/nginx/www/index.html"
+    chmod -R a+rX "$tmp/nginx"
+    cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events {
+    worker_connections 64;
+}
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/client_body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    root $tmp/nginx/www;
+    server {
+        listen 127.0.0.1:$port;
+        server_name localhost;
+    }
+    server {
+        listen 127.0.0.1:$port;
+        server_name no-lingering;
+        lingering_close off;
+    }
+}
+CONF
+}
+
+exec_server() {
+    exec "$@" "$nginx" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
+        -g 'daemon off;'
+}
+
+for mode in none preload; do
+    start_server "$mode"
+    expect_delivery unknown_coding_501 'HTTP/1.1 501' \
+        'POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n'
+    expect_delivery header_too_large_400 'HTTP/1.1 400' \
+        'GET / HTTP/1.1\r\nHost: no-lingering\r\nCookie: '
+    stop_server
+done
+finish nginx preload
