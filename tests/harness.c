@@ -128,6 +128,20 @@ char *observations(const char *text)
     return out;
 }
 
+#define MAX_SERVER_ARGS 64
+
+bool server_wrapped(void)
+{
+    const char *wrapper = getenv("LC_SERVER_WRAPPER");
+    return wrapper && wrapper[strspn(wrapper, " \t")];
+}
+
+/* A copy of LC_SERVER_WRAPPER to split into words, or NULL. */
+static char *server_wrapper(void)
+{
+    return server_wrapped() ? strdup(getenv("LC_SERVER_WRAPPER")) : NULL;
+}
+
 static void start_program(struct server *s, const char *program, bool preload,
                           const char *const *args, const char *const *env)
 {
@@ -138,10 +152,21 @@ static void start_program(struct server *s, const char *program, bool preload,
     snprintf(preload_entry, sizeof preload_entry, "LD_PRELOAD=%s%s%s", first && *first ? first : "",
              first && *first ? ":" : "", required_env("LC_LIBRARY"));
 
-    const char *argv[32] = { program };
-    size_t argc = 1;
+    /* LC_SERVER_WRAPPER (blank-separated words: a tool and its options) runs
+     * every server that preloads the library under that tool; make
+     * check-valgrind sets it to memcheck. The tool gets the preload in its
+     * environment, so it must be a static program (valgrind's tool itself,
+     * not its launcher): a dynamic one would load the library as well, and
+     * log every complaint twice. */
+    const char *argv[MAX_SERVER_ARGS] = { program };
+    size_t argc = 0;
+    char *wrapper = preload ? server_wrapper() : NULL;
+    for (char *save = NULL, *word = wrapper ? strtok_r(wrapper, " \t", &save) : NULL;
+         word && argc < MAX_SERVER_ARGS / 2; word = strtok_r(NULL, " \t", &save))
+        argv[argc++] = word;
+    argv[argc++] = program;
     s->family = AF_INET;
-    for (size_t i = 0; args && args[i] && argc < 31; i++) {
+    for (size_t i = 0; args && args[i] && argc < MAX_SERVER_ARGS - 1; i++) {
         argv[argc++] = args[i];
         if (strcmp(args[i], "--ipv6") == 0)
             s->family = AF_INET6;
@@ -161,8 +186,9 @@ static void start_program(struct server *s, const char *program, bool preload,
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
     char **envp = server_environment(preload, env, preload_entry);
-    int rc = posix_spawn(&s->pid, program, &actions, NULL, (char *const *)argv, envp);
+    int rc = posix_spawnp(&s->pid, argv[0], &actions, NULL, (char *const *)argv, envp);
     free(envp);
+    free(wrapper);
     posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
     close(in[0]);

@@ -22,6 +22,10 @@ struct server {
  * given extra environment entries (NULL-terminated, may be NULL). Waits
  * until it listens. */
 void server_start(struct server *s, bool preload, const char *const *args, const char *const *env);
+/* Whether LC_SERVER_WRAPPER is set: the servers that preload the library
+ * then run under that command (valgrind, for make check-valgrind), which
+ * slows them down. */
+bool server_wrapped(void);
 /* The same for tests/patterns/NAME (directory in $LC_PATTERNS_DIR). */
 void pattern_start(struct server *s, const char *name, bool preload, const char *const *args,
                    const char *const *env);
