@@ -306,12 +306,13 @@ void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
 #define SHOWN_VALUE_MAX 64
 
 /* The value as the complaint shows it: short enough that the line always
- * ends with the default used, and on one line whatever it contains. */
+ * ends with the default used, on one line and in plain ASCII whatever it
+ * contains (the journal stores a line with invalid UTF-8 as a blob). */
 static void printable_value(char *out, size_t size, const char *value)
 {
     size_t len = strlcpy(out, value, size);
     for (char *p = out; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
             *p = '?';
     if (len >= size)
         strlcpy(out + size - 4, "...", 4);

@@ -1081,6 +1081,19 @@ Test(conf_load, control_characters_stay_on_one_line)
                        complaints.lines[0]);
 }
 
+Test(conf_load, bytes_beyond_ascii_are_masked)
+{
+    env_reset();
+    env_set("LINGERCLOSE_MODE", "\xff\xfeon\xc3\xa9\x7f");
+    struct lc_conf c;
+    load(&c, 1024);
+    cr_assert_eq(complaints.calls, 1);
+    cr_expect_not_null(strstr(complaints.lines[0], "'??on???'"), "%s", complaints.lines[0]);
+    for (const char *p = complaints.lines[0]; *p; p++)
+        cr_expect((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f, "byte %#x in: %s",
+                  (unsigned char)*p, complaints.lines[0]);
+}
+
 /* ---- lc_format, lc_formatf -------------------------------------------- */
 
 /* Calls lc_format with a format the compiler must not check (unknown or
