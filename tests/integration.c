@@ -172,9 +172,13 @@ Test(scenario, J_nonblocking_epoll_server)
 
 /* D: a client that never closes cannot keep a server socket beyond the
  * idle timeout, nor beyond the total cap by dripping bytes. */
+/* Far apart enough that a client dripping every 200 ms stays inside the
+ * idle timeout even on a loaded machine. */
+#define SHORT_IDLE_MS 1000
+#define SHORT_TOTAL_MS 2500
 static const char *const short_timeouts[] = {
-    "LINGERCLOSE_IDLE_TIMEOUT=500ms",
-    "LINGERCLOSE_TIMEOUT=2s",
+    "LINGERCLOSE_IDLE_TIMEOUT=1000ms",
+    "LINGERCLOSE_TIMEOUT=2500ms",
     NULL,
 };
 
@@ -202,7 +206,7 @@ Test(scenario, D_silent_client_released_at_idle_timeout)
     cr_expect_gt(server_side_inode(s.port, local_port(fd)), 0,
                  "the server socket was not lingering");
     long long released_at = 0;
-    while (now_ms() - closed_at < 3000) {
+    while (now_ms() - closed_at < SHORT_IDLE_MS + 2500) {
         if (server_side_inode(s.port, local_port(fd)) <= 0) {
             released_at = now_ms();
             break;
@@ -210,7 +214,7 @@ Test(scenario, D_silent_client_released_at_idle_timeout)
         sleep_ms(20);
     }
     cr_expect_neq(released_at, 0, "the server socket outlived the idle timeout by > 2.5 s");
-    cr_expect_leq(released_at - closed_at, 500 + 400, "released after %lld ms",
+    cr_expect_leq(released_at - closed_at, SHORT_IDLE_MS + 400, "released after %lld ms",
                   released_at - closed_at);
     close(fd);
     server_wait(&s, 10000);
@@ -223,20 +227,20 @@ Test(scenario, D_dripping_client_released_at_total_cap)
     long long closed_at = now_ms();
     long long released_at = 0;
     bool held_past_idle = false;
-    while (now_ms() - closed_at < 4000) {
+    while (now_ms() - closed_at < SHORT_TOTAL_MS + 2000) {
         long inode = server_side_inode(s.port, local_port(fd));
         if (inode <= 0) {
             released_at = now_ms();
             break;
         }
-        if (now_ms() - closed_at > 1200)
+        if (now_ms() - closed_at > SHORT_IDLE_MS + 300)
             held_past_idle = true;
         send(fd, "z", 1, MSG_NOSIGNAL); /* one byte, well inside the idle timeout */
         sleep_ms(200);
     }
     cr_expect(held_past_idle, "dripping did not keep the drain past the idle timeout");
-    cr_expect_neq(released_at, 0, "the server socket outlived the 2 s total cap by > 2 s");
-    cr_expect_leq(released_at - closed_at, 2000 + 500, "released after %lld ms",
+    cr_expect_neq(released_at, 0, "the server socket outlived the total cap by > 2 s");
+    cr_expect_leq(released_at - closed_at, SHORT_TOTAL_MS + 500, "released after %lld ms",
                   released_at - closed_at);
     close(fd);
     server_wait(&s, 10000);

@@ -74,7 +74,14 @@ for _ in $(seq 50); do
 done
 [ -n "$port" ] || exit 5
 "$LC_EXAMPLES_DIR/upload-client" -p "$port" -n 2 -s 200000 >"$tmp/client.out" 2>&1
-sleep 0.5 # the drains end when the client closes
+# The drains end when the client closes; their lines come from the drain
+# thread, which may run late on a loaded machine.
+log="$tmp/server.err"
+[ "$logger_mode" = listening ] && log="$tmp/received"
+for _ in $(seq 100); do
+    [ "$(grep -c "drain of fd" "$log" 2>/dev/null)" -ge 2 ] && break
+    sleep 0.1
+done
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null
 [ -n "$logger_pid" ] && { sleep 0.2; kill "$logger_pid"; wait "$logger_pid" 2>/dev/null; }

@@ -121,15 +121,15 @@ if [ -f "$f" ]; then
     # Each hostile kind ends its drain its own way: a reset in an error,
     # silent, dripping and flooding clients in a timeout (never an EOF);
     # those whose close found no place did not linger at all, and a reset
-    # that came before the server's answer (its write failed) was over
-    # before the close.
+    # that came before the server's close (its answer's write may have
+    # failed, or not) made that close a plain one ("not-connected").
     rst_started=$(field started "$c" rst)
     rst_started=${rst_started:-0}
-    early_resets=$(field write-errors "$work/soak.out")
+    early_resets=$(stats_value "$f" lingerclose_plain_closes_total 'reason="not-connected"')
     error_ends=$(stats_value "$f" lingerclose_drains_ended_total 'end="error"')
     [ "$error_ends" -le "$rst_started" ] && [ "$error_ends" -ge $((rst_started - capacity - early_resets)) ] ||
         fail "$error_ends drains ended in an error for $rst_started resetting clients" \
-            "($capacity capacity fallbacks, $early_resets resets before the answer)"
+            "($capacity capacity fallbacks, $early_resets resets before the close)"
     holders=0
     for kind in silent drip flood; do
         n=$(field started "$c" $kind)
