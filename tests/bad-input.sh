@@ -19,10 +19,7 @@
 
 set -u
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+. "$(dirname "$0")/test-lib.sh"
 
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 [ -x "${LC_UPLOAD_CLIENT:-}" ] || fail "LC_UPLOAD_CLIENT does not name upload-client"

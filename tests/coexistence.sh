@@ -11,10 +11,7 @@
 
 set -u
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+. "$(dirname "$0")/test-lib.sh"
 
 for var in LC_LIBRARY LC_TESTSERVER LC_UPLOAD_CLIENT LC_EARLY_CLOSE; do
     eval "value=\${$var:-}"

@@ -11,10 +11,7 @@ set -u
 
 NM=${NM:-nm} # may be a command with options, such as "nm -B"
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+. "$(dirname "$0")/test-lib.sh"
 
 [ -n "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY is not set"
 [ -n "${LC_MAPFILE:-}" ] || fail "LC_MAPFILE is not set"

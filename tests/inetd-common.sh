@@ -19,14 +19,7 @@
 
 set -u
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+. "$(dirname "$0")/test-lib.sh"
 
 [ -x "${LC_LAUNCHER:-}" ] || fail "LC_LAUNCHER does not name the launcher"
 [ -x "${LC_PATTERNS_DIR:-}/stdio-service" ] || fail "no stdio-service in LC_PATTERNS_DIR"

@@ -8,10 +8,7 @@
 # Environment: LC_LIBRARY. Exit status: 0 pass, 1 fail.
 set -u
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+. "$(dirname "$0")/test-lib.sh"
 
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 

@@ -13,14 +13,7 @@
 # 77 skip.
 set -u
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+. "$(dirname "$0")/test-lib.sh"
 
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 [ -x "${LC_EXAMPLES_DIR:-}/early-error-server" ] || fail "no early-error-server in LC_EXAMPLES_DIR"

@@ -21,14 +21,7 @@ set -u
 TRIES=${TRIES:-10}
 BODY=${BODY:-1000000}
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+. "$(dirname "$0")/test-lib.sh"
 
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 [ -x "${LC_LAUNCHER:-}" ] || fail "LC_LAUNCHER does not name the launcher"

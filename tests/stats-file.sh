@@ -12,14 +12,7 @@
 # 0 pass, 1 fail, 77 skip.
 set -u
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+. "$(dirname "$0")/test-lib.sh"
 
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 [ -x "${LC_TESTSERVER:-}" ] || fail "LC_TESTSERVER does not name lc-testserver"
