@@ -24,7 +24,9 @@ configure_server() {
     mkdir -p "$tmp/www"
     echo ok >"$tmp/www/index.html"
     env_line=
-    [ "$mode" = preload ] && env_line="	env         = LD_PRELOAD=$LC_LIBRARY"
+    # (the exit bound generous for a loaded machine, as in real-servers-common.sh)
+    [ "$mode" = preload ] &&
+        env_line="	env         = LD_PRELOAD=$LC_LIBRARY LINGERCLOSE_EXIT_TIMEOUT=10s"
     cat >"$tmp/xinetd.conf" <<CONF
 defaults
 {
