@@ -381,19 +381,24 @@ static bool preload_contains(const char *list, const char *path)
     return false;
 }
 
-/* Appended rather than prepended: whatever the user already preloads keeps
- * its place in front of us. */
-static void add_to_preload(const char *library)
+static bool preload_is_empty(const char *list)
+{
+    return !list || list[strspn(list, " :")] == '\0';
+}
+
+/* Puts path at the end of LD_PRELOAD (at_front: at the start) unless it
+ * is there already. */
+static void add_to_preload(const char *path, bool at_front)
 {
     const char *current = getenv("LD_PRELOAD");
-    if (!current || current[strspn(current, " :")] == '\0') {
-        set_variable("LD_PRELOAD", library);
+    if (preload_is_empty(current)) {
+        set_variable("LD_PRELOAD", path);
         return;
     }
-    if (preload_contains(current, library))
+    if (preload_contains(current, path))
         return;
     char *joined;
-    if (asprintf(&joined, "%s:%s", current, library) < 0)
+    if (asprintf(&joined, "%s:%s", at_front ? path : current, at_front ? current : path) < 0)
         fail("cannot set LD_PRELOAD: %s", strerror(ENOMEM));
     set_variable("LD_PRELOAD", joined);
     free(joined);
@@ -413,7 +418,12 @@ static _Noreturn void run(char **argv)
     char library[PATH_MAX], tried[PATH_MAX * 2 + 8];
     if (!find_library(library, tried, sizeof tried))
         fail("cannot find " LIBRARY_NAME " (tried %s)", tried);
-    add_to_preload(library);
+    /* Appended: whatever the user already preloads keeps its place in
+     * front of us. A library built with sanitizers works only with the
+     * sanitizer's runtime loaded before everything else. */
+    add_to_preload(library, false);
+    if (LC_SANITIZER_RUNTIME[0])
+        add_to_preload(LC_SANITIZER_RUNTIME, true);
     char buf[PATH_MAX];
     const char *path = check_resolve_command(argv[0], buf, sizeof buf);
     /* A missing or unrunnable command is execvp's to report. */

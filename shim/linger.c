@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "children.h"
 #include "decide.h"
 #include "drain.h"
 #include "family.h"
@@ -66,7 +67,7 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
     }
     lc_snapshot_take(fd, flags, shared, state);
     enum lc_reason reason = lc_decide(state, lc_conf.mode);
-    if (lc_reason_lingers(reason) && !(flags & LC_FD_CLOEXEC) && lc_snapshot_has_child()) {
+    if (lc_reason_lingers(reason) && !(flags & LC_FD_CLOEXEC) && lc_children_uncounted_may_hold()) {
         state->child_may_hold = true;
         reason = lc_decide(state, lc_conf.mode);
     }

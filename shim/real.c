@@ -1,7 +1,9 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -41,6 +43,14 @@ REAL_SLOT(execvp, int, const char *, char *const[]);
 REAL_SLOT(execvpe, int, const char *, char *const[], char *const[]);
 REAL_SLOT(fexecve, int, int, char *const[], char *const[]);
 REAL_SLOT(execveat, int, int, const char *, char *const[], char *const[], int);
+REAL_SLOT(posix_spawn, int, pid_t *, const char *, const posix_spawn_file_actions_t *,
+          const posix_spawnattr_t *, char *const[], char *const[]);
+REAL_SLOT(posix_spawnp, int, pid_t *, const char *, const posix_spawn_file_actions_t *,
+          const posix_spawnattr_t *, char *const[], char *const[]);
+REAL_SLOT(system, int, const char *);
+REAL_SLOT(popen, FILE *, const char *, const char *);
+REAL_SLOT(clone, int, int (*)(void *), void *, int, void *, ...);
+REAL_SLOT(_Fork, pid_t, void);
 
 #define RESOLVE(name) \
     atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release)
@@ -73,6 +83,12 @@ void lc_real_resolve(void)
     RESOLVE(execvpe);
     RESOLVE(fexecve);
     RESOLVE(execveat);
+    RESOLVE(posix_spawn);
+    RESOLVE(posix_spawnp);
+    RESOLVE(system);
+    RESOLVE(popen);
+    RESOLVE(clone);
+    RESOLVE(_Fork);
 }
 
 #define REAL(name) atomic_load_explicit(&real_##name, memory_order_acquire)
@@ -259,4 +275,64 @@ int lc_real_execveat(int dirfd, const char *path, char *const argv[], char *cons
     int (*fn)(int, const char *, char *const[], char *const[], int) = REAL(execveat);
     return fn ? fn(dirfd, path, argv, envp, flags)
               : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+}
+
+/* Starting a child has no single system call to stand in: these are
+ * resolved on the spot before the constructor ran, and a C library without
+ * the function (_Fork before glibc 2.34) gets ENOSYS. */
+int lc_real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    int (*fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+              const posix_spawnattr_t *, char *const[], char *const[]) = REAL_OR_RESOLVED(posix_spawn);
+    return fn ? fn(pid, path, actions, attr, argv, envp) : ENOSYS;
+}
+
+int lc_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    int (*fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+              const posix_spawnattr_t *, char *const[], char *const[]) = REAL_OR_RESOLVED(posix_spawnp);
+    return fn ? fn(pid, file, actions, attr, argv, envp) : ENOSYS;
+}
+
+int lc_real_system(const char *command)
+{
+    int (*fn)(const char *) = REAL_OR_RESOLVED(system);
+    if (!fn) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return fn(command);
+}
+
+FILE *lc_real_popen(const char *command, const char *type)
+{
+    FILE *(*fn)(const char *, const char *) = REAL_OR_RESOLVED(popen);
+    if (!fn) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    return fn(command, type);
+}
+
+int lc_real_clone(int (*start)(void *), void *stack, int flags, void *arg, pid_t *parent_tid,
+                  void *tls, pid_t *child_tid)
+{
+    int (*fn)(int (*)(void *), void *, int, void *, ...) = REAL_OR_RESOLVED(clone);
+    if (!fn) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return fn(start, stack, flags, arg, parent_tid, tls, child_tid);
+}
+
+pid_t lc_real__Fork(void)
+{
+    pid_t (*fn)(void) = REAL_OR_RESOLVED(_Fork);
+    if (!fn) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return fn();
 }

@@ -4,6 +4,7 @@
 #ifndef LINGERCLOSE_REAL_H
 #define LINGERCLOSE_REAL_H
 
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -41,5 +42,14 @@ int lc_real_execvpe(const char *file, char *const argv[], char *const envp[]);
 int lc_real_fexecve(int fd, char *const argv[], char *const envp[]);
 int lc_real_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                      int flags);
+int lc_real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+int lc_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+int lc_real_system(const char *command);
+FILE *lc_real_popen(const char *command, const char *type);
+int lc_real_clone(int (*start)(void *), void *stack, int flags, void *arg, pid_t *parent_tid,
+                  void *tls, pid_t *child_tid);
+pid_t lc_real__Fork(void);
 
 #endif

@@ -7,22 +7,10 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 #include "fdtable.h"
 #include "log.h"
 #include "snapshot.h"
-
-/* A descriptor without close-on-exec may live on in any child this process
- * started (fork, posix_spawn, system, popen), and glibc starts some of them
- * without a call we could see. waitid(WNOWAIT) only looks: ECHILD means no
- * child exists that could hold a copy. */
-bool lc_snapshot_has_child(void)
-{
-    siginfo_t info;
-    info.si_pid = 0;
-    return waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) == 0;
-}
 
 uint16_t lc_snapshot_local_port(int fd)
 {

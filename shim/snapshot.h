@@ -2,7 +2,7 @@
  * (MSG_PEEK), which alone settles a connection the peer has closed with
  * nothing unread and one with input waiting, else getsockopt(TCP_INFO);
  * nothing for a descriptor the library does not own or that another holder
- * still has. child_may_hold is left false: see lc_snapshot_has_child(). */
+ * still has. child_may_hold is left false: see children.h. */
 #ifndef LINGERCLOSE_SNAPSHOT_H
 #define LINGERCLOSE_SNAPSHOT_H
 
@@ -13,10 +13,6 @@
 
 /* fd_state: the entry with its record's socket flags folded in. */
 void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstate *out);
-
-/* Whether this process has a child that could hold a copy of an
- * inheritable descriptor; asked only when the decision would linger. */
-bool lc_snapshot_has_child(void);
 
 /* The socket's local port, 0 if it has none; asked only when a port
  * filter is set and the decision would linger. */

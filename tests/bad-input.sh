@@ -104,7 +104,7 @@ try() {
     value=$(value_of "$2")
     set -- "$1" "$2" $(expected "$1" "$2")
     : >"$tmp/server.out"
-    env "LD_PRELOAD=$LC_LIBRARY" "$1=$value" "$LC_EARLY_ERROR_SERVER" -p 0 -n 2 \
+    env "LD_PRELOAD=$lc_preload" "$1=$value" "$LC_EARLY_ERROR_SERVER" -p 0 -n 2 \
         >"$tmp/server.out" 2>"$tmp/server.err" &
     server_pid=$!
     port=

@@ -186,6 +186,65 @@ Test(processes, fork_per_connection_child_close_lingers)
     cr_expect_eq(server_wait(&s, 20000), 0);
 }
 
+/* The child answers and ends before the parent lets go of its copy: the
+ * child's exit is then a plain close (the parent still holds the socket)
+ * and the parent's close is the last, while the ended child is not reaped
+ * yet. The parent must linger: the fork was counted, so the child is known
+ * to hold nothing. */
+Test(processes, fork_per_connection_parent_closing_last_lingers)
+{
+    const char *const args[] = { "--scenario", "fork-child-ends-first", "--connections", "3",
+                                 NULL };
+    struct server s;
+    server_start(&s, true, args, debug_log);
+    cr_expect_eq(uploads_delivered(s.port, TRIES), TRIES, "a forked child's response was lost");
+    cr_expect_eq(server_wait(&s, 20000), 0);
+    char *log = server_stderr(&s);
+    cr_expect_eq(library_lines_of(log, s.pid, "debug: close(", LINGERING), TRIES,
+                 "the parent, last to close, did not linger: %s", log);
+    cr_expect_eq(count_lines_with(log, "child-may-hold"), 0, "%s", log);
+    free(log);
+
+    server_start(&s, false, args, NULL);
+    cr_expect_lt(uploads_delivered(s.port, TRIES), TRIES,
+                 "without the library no response was lost: the test proves nothing");
+    cr_expect_eq(server_wait(&s, 20000), 0);
+}
+
+/* A helper started without fork() (posix_spawn, popen) is not counted as a
+ * holder, yet holds the connection and answers on it after the server
+ * closed its copy: the server's close must stay plain (a FIN from it would
+ * reach the client before the helper's answer). */
+static void check_uncounted_helper(const char *scenario)
+{
+    const char *const args[] = { "--scenario", scenario, "--connections", "3", NULL };
+    struct server s;
+    server_start(&s, true, args, debug_log);
+    cr_expect_eq(uploads_delivered(s.port, TRIES), TRIES, "%s: the helper's response was lost",
+                 scenario);
+    cr_expect_eq(server_wait(&s, 20000), 0);
+    char *log = server_stderr(&s);
+    cr_expect_eq(library_lines_of(log, s.pid, "debug: close(", ": plain (child-may-hold)"), TRIES,
+                 "%s: %s", scenario, log);
+    cr_expect_eq(count_lines_with(log, LINGERING), 0, "%s: %s", scenario, log);
+    free(log);
+
+    server_start(&s, false, args, NULL);
+    cr_expect_eq(uploads_delivered(s.port, TRIES), TRIES, "%s: lost without the library",
+                 scenario);
+    cr_expect_eq(server_wait(&s, 20000), 0);
+}
+
+Test(processes, posix_spawn_helper_keeps_the_close_plain)
+{
+    check_uncounted_helper("spawned-helper");
+}
+
+Test(processes, popen_helper_keeps_the_close_plain)
+{
+    check_uncounted_helper("popen-helper");
+}
+
 /* ---- prefork -------------------------------------------------------- */
 
 #define PER_WORKER 2

@@ -3,13 +3,12 @@
 # resources (hostile-watch), the client driver (hostile-clients), and
 # reading their counts.
 
+. "$(dirname "$0")/test-lib.sh"
+
 failures=0
 
-skip() {
-    echo "SKIP: $*" >&2
-    exit 77
-}
-
+# Unlike test-lib.sh's, a failure here is counted and the test goes on:
+# every measurement of a run is reported.
 fail() {
     echo "FAIL: $*" >&2
     failures=$((failures + 1))
@@ -70,14 +69,14 @@ server_start() {
     shift
     server_name=$name
     mkfifo "$work/$name.in"
-    (ulimit -n 4200 && exec env LD_PRELOAD="$LC_LIBRARY" "$@" "$LC_HOSTILE_DIR/hostile-server") \
+    (ulimit -n 4200 && exec env LD_PRELOAD="$lc_preload" "$@" "$LC_HOSTILE_DIR/hostile-server") \
         <"$work/$name.in" >"$work/$name.out" 2>"$work/$name.err" &
     server_job=$!
     exec 7>"$work/$name.in"
     tries=0
     while ! grep -q '^PORT ' "$work/$name.out" 2>/dev/null; do
         tries=$((tries + 1))
-        if [ $tries -gt 100 ] || ! kill -0 "$server_job" 2>/dev/null; then
+        if [ $tries -gt 400 ] || ! kill -0 "$server_job" 2>/dev/null; then
             fail "$name: the server did not start"
             cat "$work/$name.err" >&2
             exit 1

@@ -31,6 +31,9 @@ unset LD_PRELOAD LINGERCLOSE_MODE LINGERCLOSE_IDLE_TIMEOUT LINGERCLOSE_TIMEOUT \
 # The launcher puts the library's real path in LD_PRELOAD; the build
 # directory may be reached through a symbolic link.
 library=$(cd -P "$(dirname "$LC_LIBRARY")" && pwd -P)/$(basename "$LC_LIBRARY")
+# A launcher built with sanitizers puts their runtime (LC_PRELOAD_FIRST)
+# in front of everything.
+first=${LC_PRELOAD_FIRST:+$LC_PRELOAD_FIRST:}
 
 failed=0
 
@@ -162,7 +165,7 @@ check "the command's exit status is passed on" status_is 3
 launch --mode always --idle-timeout=5s --timeout 1m --exit-timeout=0 --max-sockets=64 \
     --max-bytes=1M --log=error --log-target=syslog --ports=80,8000-8099 --exclude-ports=8080 \
     --stats-file="$tmp/lc-%p.prom" --stats-interval=0 env
-check "the command sees LD_PRELOAD set to the library" out_has_line "LD_PRELOAD=$library"
+check "the command sees LD_PRELOAD set to the library" out_has_line "LD_PRELOAD=$first$library"
 for pair in LINGERCLOSE_MODE=always LINGERCLOSE_IDLE_TIMEOUT=5s LINGERCLOSE_TIMEOUT=1m \
     LINGERCLOSE_EXIT_TIMEOUT=0 LINGERCLOSE_MAX_SOCKETS=64 LINGERCLOSE_MAX_BYTES=1M \
     LINGERCLOSE_LOG=error LINGERCLOSE_LOG_TARGET=syslog LINGERCLOSE_PORTS=80,8000-8099 \
@@ -192,13 +195,17 @@ esac
 if [ -n "$existing" ] && [ -f "$existing" ]; then
     launch_preloading "$existing" sh -c 'echo "$LD_PRELOAD"'
     check "an existing LD_PRELOAD is kept and the library appended" \
-        out_has_line "$existing:$library"
+        out_has_line "$first$existing:$library"
 else
     skip "an existing LD_PRELOAD is kept and the library appended" "no libm.so.6 found"
 fi
 
-launch_preloading "$library" sh -c 'echo "$LD_PRELOAD"'
-check "the library is not added to LD_PRELOAD twice" out_has_line "$library"
+launch_preloading "$first$library" sh -c 'echo "$LD_PRELOAD"'
+check "the library is not added to LD_PRELOAD twice" out_has_line "$first$library"
+if [ -n "$first" ]; then
+    launch_preloading "$LC_PRELOAD_FIRST" sh -c 'echo "$LD_PRELOAD"'
+    check "the sanitizer runtime is not added to LD_PRELOAD twice" out_has_line "$first$library"
+fi
 
 launch -- sh -c 'echo "$1"' x --mode=off
 check "options after -- COMMAND are the command's" out_has_line "--mode=off"

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <spawn.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -169,6 +170,81 @@ static void serve_forked(int fd)
     close(fd);
 }
 
+/* The same, in the order a busy parent or a slow fork() sometimes gives:
+ * the child answers and ends (its copy closed by _exit, the body unread)
+ * before the parent closes its own. The parent waits for that without
+ * reaping the child (WNOWAIT), so a child still exists when it closes. */
+static void serve_forked_child_ends_first(int fd)
+{
+    pid_t child = fork();
+    if (child < 0)
+        die("fork");
+    if (child == 0) {
+        read_some(fd, 1024);
+        write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+        _exit(0);
+    }
+    siginfo_t info;
+    if (waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT) != 0)
+        die("waitid");
+    close(fd);
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("the child failed");
+}
+
+/* A helper started without fork() that inherits the connection (not
+ * close-on-exec) and answers on it after the server has closed its own
+ * copy: a CGI runner or logger started with posix_spawn() or popen().
+ * Its answer comes 100 ms later, then it reads the rest of the upload for
+ * half a second, so that its exit sends a FIN, not a RST. A server-side
+ * FIN before the answer would cost the client its response. */
+static void helper_command(char *buf, size_t size, int fd)
+{
+    snprintf(buf, size,
+             "sleep 0.1; printf 'HTTP/1.1 413 Payload Too Large\\r\\nConnection: close\\r\\n"
+             "Content-Length: 19\\r\\n\\r\\nrequest too large.\\n' >&%d && "
+             "exec timeout 0.5 cat <&%d >/dev/null",
+             fd, fd);
+}
+
+static void serve_beside_spawned_helper(int fd)
+{
+    extern char **environ;
+    char command[512];
+    helper_command(command, sizeof command, fd);
+    char shell[] = "/bin/sh", dash_c[] = "-c";
+    char *argv[] = { shell, dash_c, command, NULL };
+    read_some(fd, 1024);
+    pid_t helper;
+    int rc = posix_spawn(&helper, "/bin/sh", NULL, NULL, argv, environ);
+    if (rc != 0) {
+        errno = rc;
+        die("posix_spawn");
+    }
+    close(fd);
+    int status;
+    /* timeout's 124: the upload outlasted the half second. */
+    if (waitpid(helper, &status, 0) != helper || !WIFEXITED(status) ||
+        (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 124))
+        die("the helper failed");
+}
+
+static void serve_beside_popen_helper(int fd)
+{
+    char command[512];
+    helper_command(command, sizeof command, fd);
+    read_some(fd, 1024);
+    FILE *helper = popen(command, "r");
+    if (!helper)
+        die("popen");
+    close(fd);
+    int status = pclose(helper);
+    if (status == -1 || !WIFEXITED(status) ||
+        (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 124))
+        die("the popen helper failed");
+}
+
 struct scenario {
     const char *name;
     void (*serve)(int fd);
@@ -184,6 +260,9 @@ static const struct scenario scenarios[] = {
     { "abortive-listener", serve_abortive_inherited },
     { "shutdown-rdwr", serve_shutdown_rdwr },
     { "fork-per-connection", serve_forked },
+    { "fork-child-ends-first", serve_forked_child_ends_first },
+    { "spawned-helper", serve_beside_spawned_helper },
+    { "popen-helper", serve_beside_popen_helper },
     { "nonblocking", NULL }, /* event loop below */
 };
 

@@ -96,7 +96,7 @@ bsd_only=$(head -n 1 "$tmp/bsd-only")
 echo "controls: close (expect the library), $bsd_only (expect libbsd)"
 
 # shellcheck disable=SC2046 # one argument per line of the list
-LD_PRELOAD="$LC_LIBRARY" "$LC_SCOPE_PROBE" close "$bsd_only" $(cat "$tmp/both") \
+LD_PRELOAD="$lc_preload" "$LC_SCOPE_PROBE" close "$bsd_only" $(cat "$tmp/both") \
     >"$tmp/probe.out" 2>"$tmp/probe.err"
 status=$?
 if [ "$status" -ne 0 ]; then
@@ -120,6 +120,9 @@ check() { # check NAME EXPECTED-BASENAME
     case "$path" in
     */"$2" | "$2")
         echo "ok:   $1 -> $path"
+        ;;
+    "${LC_PRELOAD_FIRST:-/}")
+        echo "ok:   $1 -> $path (the sanitizer's runtime, in front of everything)"
         ;;
     "")
         echo "FAIL: $1: no answer from the probe" >&2

@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 : >"$tmp/journal"
 stream=$(stat -c '%d:%i' "$tmp/journal")
-JOURNAL_STREAM=$stream LD_PRELOAD=$LC_LIBRARY LINGERCLOSE_LOG=debug LINGERCLOSE_MODE=bogus \
+JOURNAL_STREAM=$stream LD_PRELOAD=$lc_preload LINGERCLOSE_LOG=debug LINGERCLOSE_MODE=bogus \
     /bin/true 2>>"$tmp/journal"
 grep -q "^<4>lingerclose\[[0-9]*\]: warning: LINGERCLOSE_MODE='bogus'" "$tmp/journal" ||
     fail "no <4> prefix on the warning: $(cat "$tmp/journal")"
@@ -27,7 +27,7 @@ grep -q "^<7>lingerclose\[[0-9]*\]: debug: lingerclose .* loaded" "$tmp/journal"
     fail "a line without its prefix: $(cat "$tmp/journal")"
 
 for other in "$stream"1 "1:1" "garbage" "$stream:" ""; do
-    JOURNAL_STREAM=$other LD_PRELOAD=$LC_LIBRARY LINGERCLOSE_MODE=bogus \
+    JOURNAL_STREAM=$other LD_PRELOAD=$lc_preload LINGERCLOSE_MODE=bogus \
         /bin/true 2>"$tmp/plain"
     grep -q "^lingerclose\[[0-9]*\]: warning: LINGERCLOSE_MODE='bogus'" "$tmp/plain" ||
         fail "JOURNAL_STREAM='$other' (not stderr) changed the line: $(cat "$tmp/plain")"

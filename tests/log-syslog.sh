@@ -55,7 +55,7 @@ PY
     [ -S /dev/log ] || exit 4
 fi
 
-LD_PRELOAD=$LC_LIBRARY LINGERCLOSE_LOG_TARGET=syslog LINGERCLOSE_LOG=debug \
+LD_PRELOAD=$LC_PRELOAD LINGERCLOSE_LOG_TARGET=syslog LINGERCLOSE_LOG=debug \
     LINGERCLOSE_IDLE_TIMEOUT=bogus \
     "$LC_EXAMPLES_DIR/early-error-server" >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!
@@ -85,7 +85,7 @@ check_run() {
     mode=$1
     rm -f "$tmp/received" "$tmp/server.err"
     rm -rf "$tmp/dev"
-    LC_LIBRARY=$LC_LIBRARY LC_EXAMPLES_DIR=$LC_EXAMPLES_DIR \
+    LC_PRELOAD=$lc_preload LC_EXAMPLES_DIR=$LC_EXAMPLES_DIR \
         unshare -m sh "$tmp/inside.sh" "$tmp" "$mode"
     status=$?
     [ "$status" = 0 ] || fail "$mode: the run in the namespace failed (status $status): $(cat "$tmp/server.err" 2>/dev/null)"

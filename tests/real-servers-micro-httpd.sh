@@ -26,7 +26,8 @@ configure_server() {
     env_line=
     # (the exit bound generous for a loaded machine, as in real-servers-common.sh)
     [ "$mode" = preload ] &&
-        env_line="	env         = LD_PRELOAD=$LC_LIBRARY LINGERCLOSE_EXIT_TIMEOUT=10s"
+        env_line="	env         = LD_PRELOAD=$lc_preload LINGERCLOSE_EXIT_TIMEOUT=10s
+	passenv     = ASAN_OPTIONS TSAN_OPTIONS UBSAN_OPTIONS"
     cat >"$tmp/xinetd.conf" <<CONF
 defaults
 {

@@ -40,7 +40,7 @@ UPLOADS=5
 # for its "PORT n" line.
 launch() {
     mkfifo "$tmp/stdin"
-    env LD_PRELOAD="$LC_LIBRARY" "$@" <"$tmp/stdin" >"$tmp/server.out" 2>"$tmp/server.err" &
+    env LD_PRELOAD="$lc_preload" "$@" <"$tmp/stdin" >"$tmp/server.out" 2>"$tmp/server.err" &
     server_pid=$!
     exec 3>"$tmp/stdin"
     port=

@@ -10,3 +10,14 @@ skip() {
     echo "SKIP: $*"
     exit 77
 }
+
+# preload_with LIST: the LD_PRELOAD value for LIST (colon-separated). In a
+# sanitizer build the library needs the sanitizer's runtime loaded before
+# anything else, so LC_PRELOAD_FIRST goes in front, as an operator would
+# put it.
+preload_with() {
+    echo "${LC_PRELOAD_FIRST:+$LC_PRELOAD_FIRST${1:+:}}$1"
+}
+
+# The library as the tests preload it.
+lc_preload=$(preload_with "${LC_LIBRARY:-}")

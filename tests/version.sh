@@ -10,6 +10,9 @@ if [ -z "${LC_LAUNCHER:-}" ] || [ -z "${LC_LIBRARY:-}" ] || [ -z "${srcdir:-}" ]
     exit 1
 fi
 
+# lc_preload: the library as preloaded here
+. "$(dirname "$0")/test-lib.sh"
+
 unset LD_PRELOAD JOURNAL_STREAM LINGERCLOSE_MODE LINGERCLOSE_LOG LINGERCLOSE_LOG_TARGET \
     LINGERCLOSE_STATS_FILE LINGERCLOSE_STATS_INTERVAL
 
@@ -38,14 +41,14 @@ echo "# configure.ac: $version"
 
 same "the launcher's --version" "$("$LC_LAUNCHER" --version | sed -n 's/^lingerclose //p')"
 
-LD_PRELOAD=$LC_LIBRARY LINGERCLOSE_LOG=debug sh -c 'exit 0' 2>"$tmp/debug"
+LD_PRELOAD=$lc_preload LINGERCLOSE_LOG=debug sh -c 'exit 0' 2>"$tmp/debug"
 same "the library's start-up line" \
     "$(sed -n 's/^lingerclose\[[0-9]*\]: debug: lingerclose \([^ ]*\) loaded.*/\1/p' "$tmp/debug")"
 
 # The stats file is written at exit; a library without its writer (no
 # lingerclose_info series in it) cannot be asked.
 if grep -q lingerclose_info "$LC_LIBRARY"; then
-    LD_PRELOAD=$LC_LIBRARY LINGERCLOSE_STATS_FILE=$tmp/stats.prom LINGERCLOSE_STATS_INTERVAL=0 \
+    LD_PRELOAD=$lc_preload LINGERCLOSE_STATS_FILE=$tmp/stats.prom LINGERCLOSE_STATS_INTERVAL=0 \
         sh -c 'exit 0'
     same "the library's stats file (lingerclose_info)" \
         "$(sed -n 's/^lingerclose_info{.*version="\([^"]*\)".*/\1/p' "$tmp/stats.prom" 2>/dev/null)"
