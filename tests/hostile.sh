@@ -26,8 +26,6 @@ CAP_MS=3000
 LIMIT_MS=$((CAP_MS + 1000))
 PLACES=64
 CROWD=2000
-# Resident memory may move by a few pages (stdio, the allocator's bins).
-RSS_TOLERANCE_KB=512
 # More than the client's send buffer and the server's receive window hold
 # (a few MiB): an upload is still being sent when the server closes, however
 # late a busy machine lets it get there, so without the library it loses

@@ -34,7 +34,6 @@ BODY=${SOAK_BODY:-65536}
 MIX=${SOAK_MIX:-normal=4500,early=4500,halfclose=500,rst=200,silent=100,drip=100,flood=1}
 CAP_MS=3000
 LIMIT_MS=$((CAP_MS + 1000))
-END_RSS_TOLERANCE_KB=512
 stats_file="$work/stats.prom"
 
 server_start soak LINGERCLOSE_IDLE_TIMEOUT=1s LINGERCLOSE_TIMEOUT=3s LINGERCLOSE_MAX_SOCKETS="$PLACES" \
@@ -83,8 +82,8 @@ say "at the end: fds $fds, drain thread fds $drain_fds, threads $threads, VmRSS 
 [ "$fds" = "$base_fds" ] || fail "descriptors: $fds now, $base_fds after the warm-up"
 [ "$drain_fds" = "$base_drain_fds" ] || fail "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
 [ "$threads" = "$base_threads" ] || fail "threads: $threads now, $base_threads after the warm-up"
-[ "$rss_kb" -le $((base_rss_kb + END_RSS_TOLERANCE_KB)) ] ||
-    fail "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $END_RSS_TOLERANCE_KB kB)"
+[ "$rss_kb" -le $((base_rss_kb + RSS_TOLERANCE_KB)) ] ||
+    fail "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
 [ -f "$stats_file" ] && cp "$stats_file" "$work/final.prom"
 
 server_stop
