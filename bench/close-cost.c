@@ -10,6 +10,7 @@
  *
  *  - non-socket descriptors: pipe ends, eventfds, regular files. A batch
  *    opens N descriptors, then times closing them all and divides by N.
+ *    Also N numbers that are not open (EBADF), a daemon's close() loop.
  *  - a TCP socket that needs no linger: loopback pairs made here; the
  *    client closes first and the server reads end-of-file (CLOSE_WAIT)
  *    before its close() is timed. Twice: accepted with accept() (not
@@ -93,10 +94,10 @@ struct params {
 static const struct params full_params = { 12, 7, 15, 1000, 200, 2, 150 };
 static const struct params quick_params = { 4, 3, 5, 1000, 200, 1, 150 };
 
-enum kind { K_PIPE, K_EVENTFD, K_FILE, K_TCP_PEER_CLOSED, K_TCP_PEER_CLOSED_CLOEXEC, K_COUNT };
+enum kind { K_PIPE, K_EVENTFD, K_FILE, K_NOT_OPEN, K_TCP_PEER_CLOSED, K_TCP_PEER_CLOSED_CLOEXEC, K_COUNT };
 
 static const char *const kind_names[K_COUNT] = {
-    "pipe", "eventfd", "file", "tcp_peer_closed", "tcp_peer_closed_cloexec",
+    "pipe", "eventfd", "file", "not_open", "tcp_peer_closed", "tcp_peer_closed_cloexec",
 };
 
 #define MARK_BEGIN "close-cost:begin"
@@ -291,6 +292,9 @@ struct child_ctx {
     int *a, *b; /* descriptor arrays */
 };
 
+/* Far above anything the measuring child opens. */
+#define NOT_OPEN_BASE 60000
+
 static double batch_nonsocket(struct child_ctx *cx, enum kind k)
 {
     int n = cx->p->fds;
@@ -304,6 +308,10 @@ static double batch_nonsocket(struct child_ctx *cx, enum kind k)
         case K_EVENTFD:
             fd[i] = eventfd(0, EFD_CLOEXEC);
             break;
+        case K_NOT_OPEN:
+            /* A daemon's close() loop over every number: nearly all EBADF. */
+            fd[i] = NOT_OPEN_BASE + i;
+            continue;
         default:
             fd[i] = open(cx->file_path, O_RDONLY | O_CLOEXEC);
             break;
@@ -1019,6 +1027,7 @@ int main(int argc, char **argv)
         "closes of pipe ends (both ends, in pipe order)",
         "closes of eventfds",
         "closes of a regular file's descriptors",
+        "closes of numbers that are not open (EBADF), as in a daemon's close() loop",
         "closes of accepted TCP sockets in CLOSE_WAIT, nothing unread",
         "closes of accept4(SOCK_CLOEXEC) TCP sockets in CLOSE_WAIT, nothing unread",
     };

@@ -201,33 +201,6 @@ Test(fds, fclose_pair_lingers_on_last_fclose)
 
 /* ---- sweeps ------------------------------------------------------------- */
 
-/* The observations without the lines that differ from run to run by
- * nature (timings). */
-static char *stable_observations(const char *obs)
-{
-    char *out = calloc(1, strlen(obs) + 1);
-    size_t used = 0;
-    for (const char *line = obs; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-        if (strncmp(line, "close_loop_us ", 14) != 0) {
-            memcpy(out + used, line, len);
-            used += len;
-        }
-        line += len;
-    }
-    return out;
-}
-
-/* Sum of the close() loops' durations, in microseconds. */
-static long long close_loop_us(const char *obs)
-{
-    long long total = 0;
-    for (const char *line = obs; (line = strstr(line, "close_loop_us ")); line++)
-        total += atoll(line + 14);
-    return total;
-}
-
 /* Each connection is swept away from its own number up; `logged_as` names
  * the call the library logs for it, `after_sweep` what the pattern then
  * finds open. Both connections linger: the library's
@@ -253,11 +226,7 @@ static void expect_sweep_lingers(const char *how_arg, const char *logged_as,
      * would get without the library. */
     cr_expect_eq(count_lines_with(with.obs, after_sweep), SWEPT_CONNECTIONS,
                  "expected '%s' after each sweep:\n%s", after_sweep, with.obs);
-    char *with_stable = stable_observations(with.obs);
-    char *without_stable = stable_observations(without.obs);
-    expect_same_observations(with_stable, without_stable);
-    free(with_stable);
-    free(without_stable);
+    expect_same_observations(with.obs, without.obs);
 
     if (with_out && without_out) {
         *with_out = with;
@@ -283,19 +252,13 @@ Test(fds, closefrom_lingers_and_spares_library_fd)
 /* Tens of thousands of close() calls, nearly all on numbers that are not
  * open, one of them on the library's own: it stays invisible (EBADF, so
  * the loop closes as many as without the library: "loop_closed" is
- * compared), the loop is not noticeably slower, and the log does not get a
- * line per number. */
-Test(fds, close_loop_lingers_fast_and_quietly)
+ * compared), and the log does not get a line per number. What such a loop
+ * costs is bench/close-cost's "not_open" figure. */
+Test(fds, close_loop_lingers_quietly)
 {
     struct outcome with, without;
     expect_sweep_lingers("--how=close-loop", "close", ALL_SWEPT, &with, &without);
 
-    long long with_us = close_loop_us(with.obs), without_us = close_loop_us(without.obs);
-    cr_expect_gt(without_us, 0, "no close loop timed:\n%s", without.log);
-    /* A sanity bound, not a benchmark. */
-    cr_expect_lt(with_us, 3 * without_us + 50 * 1000,
-                 "close() loops took %lld us with the library, %lld us without", with_us,
-                 without_us);
     cr_expect_lt(count_lines_with(with.log, "lingerclose["), 20,
                  "the library logged per closed number:\n%.4000s", with.log);
     /* The first loop also closes whatever the test runner let the pattern

@@ -13,8 +13,8 @@
  * Usage: closefrom --how=close_range|closefrom|close-loop|close_range-cloexec
  *                  [--connections N]
  * Observations: what the sweep returned, what is still open after it and
- * which number the next socket() gets; close-loop also times its loop
- * ("OBS close_loop_us N", which naturally differs from run to run). */
+ * which number the next socket() gets; close-loop also how many numbers
+ * its loop closed. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pattern.h"
@@ -61,13 +60,6 @@ static void raise_descriptor_limit(void)
     }
 }
 
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static const char *open_or_errno(int fd)
 {
     if (fcntl(fd, F_GETFD) >= 0)
@@ -84,13 +76,10 @@ static void sweep_from(const char *how, int fd)
     } else if (strcmp(how, "close-loop") == 0) {
         int limit = descriptor_limit();
         int closed = 0;
-        long long started = now_us();
         for (int i = fd; i < limit; i++)
             if (close(i) == 0)
                 closed++;
-        long long took = now_us() - started;
         pattern_observe("loop_closed", "%d", closed);
-        pattern_observe("close_loop_us", "%lld", took);
     } else if (strcmp(how, "close_range-cloexec") == 0) {
         pattern_observe("close_range_rc", "%d",
                         close_range((unsigned)fd, ~0U, CLOSE_RANGE_CLOEXEC));
