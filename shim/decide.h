@@ -34,7 +34,7 @@ enum lc_tcp_state {
 struct lc_sockstate {
     bool owned;             /* created or handed over here: the library saw all its copies */
     bool shared;            /* another descriptor or process still holds it */
-    bool child_may_hold;    /* inheritable, and this process has a child */
+    bool child_may_hold;    /* inheritable, and a child started without fork() may live */
     bool is_tcp;            /* TCP_INFO answered */
     uint8_t tcp_state;      /* enum lc_tcp_state */
     uint32_t unread_bytes;  /* SIOCINQ */
