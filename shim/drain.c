@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -101,6 +102,40 @@ static struct list by_start = { NONE, NONE };
 static struct list by_activity = { NONE, NONE };
 static bool copy_to_discard;
 
+/* Lines the thread writes only once it has let go of its lock: a fork()
+ * waits for that lock, and must not wait for a slow stderr too. */
+#define DEFERRED_LINES 16
+static struct {
+    enum lc_log_level level;
+    char text[200];
+} deferred[DEFERRED_LINES];
+static unsigned deferred_count;
+
+static void write_deferred_lines(void)
+{
+    for (unsigned i = 0; i < deferred_count; i++)
+        lc_log(deferred[i].level, "%s", deferred[i].text);
+    deferred_count = 0;
+}
+
+/* Called under the lock, with the thread's state consistent: a full buffer
+ * is written out with the lock let go for that long. */
+static void __attribute__((format(printf, 2, 3))) log_later(enum lc_log_level level, const char *fmt, ...)
+{
+    if (!lc_log_enabled(level))
+        return;
+    if (deferred_count == DEFERRED_LINES) {
+        pthread_mutex_unlock(&lock);
+        write_deferred_lines();
+        pthread_mutex_lock(&lock);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    lc_format(deferred[deferred_count].text, sizeof deferred[deferred_count].text, fmt, ap);
+    va_end(ap);
+    deferred[deferred_count++].level = level;
+}
+
 bool lc_drain_reserve(void)
 {
     uint32_t now = atomic_fetch_add_explicit(&in_flight, 1, memory_order_acq_rel);
@@ -118,6 +153,11 @@ void lc_drain_unreserve(void)
 uint32_t lc_drain_in_flight(void)
 {
     return atomic_load_explicit(&in_flight, memory_order_relaxed);
+}
+
+bool lc_drain_never_started(void)
+{
+    return atomic_load_explicit(&start_state, memory_order_acquire) == IDLE;
 }
 
 bool lc_drain_started(void)
@@ -140,7 +180,7 @@ static int private_fd_base(void)
     return (int)(ceiling > 16 ? ceiling - 16 : ceiling / 2);
 }
 
-static int move_to_private(int fd)
+int lc_drain_move_to_private(int fd)
 {
     int moved = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)private_fd_base());
     if (moved >= 0 && !lc_fdtable_set(moved, LC_FD_PRIVATE)) {
@@ -194,7 +234,7 @@ void lc_drain_evict(int fd)
 {
     if (!lc_drain_is_private(fd))
         return;
-    int moved = move_to_private(fd);
+    int moved = lc_drain_move_to_private(fd);
     atomic_store(&handoff_fd, moved);
     /* A hand-off that read the old number must finish before the program
      * gets that number; one interrupted by this very thread's signal
@@ -280,13 +320,15 @@ static void finish(int32_t index, enum lc_drain_end why)
     struct slot *s = &slots[index];
     list_remove(&by_start, index, LINKS(start));
     list_remove(&by_activity, index, LINKS(activity));
-    lc_log(LC_LOG_DEBUG, "drain of fd %d ended: %s after %lld ms, %llu bytes discarded", s->fd,
-           lc_drain_end_name(why), (long long)(lc_now_ms() - s->start_ms),
-           (unsigned long long)s->bytes);
-    own_close(s->fd);
+    int fd = s->fd;
+    long long lived_ms = (long long)(lc_now_ms() - s->start_ms);
+    unsigned long long bytes = (unsigned long long)s->bytes;
+    own_close(fd);
     slot_free(index);
     lc_count(&lc_stats.drain_ended[why], 1);
     lc_drain_unreserve();
+    log_later(LC_LOG_DEBUG, "drain of fd %d ended: %s after %lld ms, %llu bytes discarded", fd,
+              lc_drain_end_name(why), lived_ms, bytes);
 }
 
 static void adopt(int fd, int64_t now)
@@ -295,12 +337,13 @@ static void adopt(int fd, int64_t now)
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
     ev.data.u32 = (uint32_t)index;
     if (index == NONE || own_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        lc_log(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closing it now", fd, errno);
+        int error = errno;
         if (index != NONE)
             slot_free(index);
         lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
         own_close(fd);
         lc_drain_unreserve();
+        log_later(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closed it", fd, error);
         return;
     }
     slots[index] = (struct slot){ .fd = fd, .start_ms = now, .last_ms = now };
@@ -365,7 +408,7 @@ static ssize_t discard_input(int fd)
         if (n >= 0 || errno != EINVAL)
             return n;
         copy_to_discard = true;
-        lc_log(LC_LOG_INFO, "recv(MSG_TRUNC) refused (errno %d); draining by copying", errno);
+        log_later(LC_LOG_INFO, "recv(MSG_TRUNC) refused (errno %d); draining by copying", errno);
     }
     return own_recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
 }
@@ -472,6 +515,7 @@ static void *drain_main(void *unused)
         expire(now);
         timeout = wait_ms(now);
         pthread_mutex_unlock(&lock);
+        write_deferred_lines();
         publish_stats_when_due(now);
         timeout = with_stats_deadline(timeout, lc_now_ms());
     }
@@ -480,20 +524,30 @@ static void *drain_main(void *unused)
 
 /* ---- start-up ------------------------------------------------------- */
 
-static void close_all_but(int keep)
+static void close_between(unsigned first, unsigned last)
 {
-    /* Only copies of the program's descriptors: closing them here drops a
-     * reference and sends nothing. */
-    if (keep > 0 && syscall(SYS_close_range, 0u, (unsigned)keep - 1, 0u) != 0 && errno == ENOSYS) {
-        for (int fd = 0; fd < keep; fd++)
-            own_close(fd);
+    if (first > last || syscall(SYS_close_range, first, last, 0u) == 0 || errno != ENOSYS)
+        return;
+    struct rlimit nofile = { 1024, 1024 };
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    for (rlim_t fd = first; fd <= last && fd < nofile.rlim_cur; fd++)
+        own_close((int)fd);
+}
+
+/* Only copies of the program's descriptors: closing them here drops a
+ * reference and sends nothing. -1: nothing more to keep. */
+static void close_all_except(int one, int other)
+{
+    unsigned next = 0;
+    int keep[2] = { one < other ? one : other, one < other ? other : one };
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < 0)
+            continue;
+        if ((unsigned)keep[i] > next)
+            close_between(next, (unsigned)keep[i] - 1);
+        next = (unsigned)keep[i] + 1;
     }
-    if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) != 0 && errno == ENOSYS) {
-        struct rlimit nofile = { 1024, 1024 };
-        getrlimit(RLIMIT_NOFILE, &nofile);
-        for (rlim_t fd = (rlim_t)keep + 1; fd < nofile.rlim_cur; fd++)
-            own_close((int)fd);
-    }
+    close_between(next, ~0u);
 }
 
 /* The thread gets a descriptor table of its own: the sockets it drains are
@@ -506,7 +560,9 @@ static bool enter_own_table(void)
         atomic_store(&thread_report, -errno);
         return false;
     }
-    close_all_but(thread_receive_fd);
+    /* Descriptor 2 is still the program's: the log may keep it. */
+    int kept_stderr = lc_log_enter_own_table();
+    close_all_except(kept_stderr, thread_receive_fd);
     /* 0-2 stay taken, so that no drained socket lands where a stray write
      * to a standard stream would reach a client. */
     int filler;
@@ -515,7 +571,6 @@ static bool enter_own_table(void)
     }
     if (filler > 2)
         own_close(filler);
-    lc_log_from_own_table();
     receive_fd = thread_receive_fd;
     epoll_fd = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN };
@@ -532,10 +587,6 @@ static void *drain_thread(void *unused)
 {
     /* Visible in ps and /proc as what it is. */
     pthread_setname_np(pthread_self(), "lingerclose");
-    /* Background work: a hand-off wakes it, and it must not take the CPU
-     * from the program's thread in the middle of that close() to do so. */
-    struct sched_param no_priority = { 0 };
-    sched_setscheduler(0, SCHED_BATCH, &no_priority);
     if (!enter_own_table())
         return NULL;
     return drain_main(unused);
@@ -557,7 +608,7 @@ static bool start_thread(void)
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         goto fail_early;
-    int sender = move_to_private(pair[0]);
+    int sender = lc_drain_move_to_private(pair[0]);
     lc_real_close(pair[0]);
     if (sender < 0) {
         lc_real_close(pair[1]);

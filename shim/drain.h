@@ -18,8 +18,8 @@ void lc_drain_unreserve(void);
 uint32_t lc_drain_in_flight(void);
 
 /* Starts the thread if needed. False if it is starting in another thread
- * right now or could not start (then the caller closes plainly). Not
- * async-signal-safe the first time in a process. */
+ * right now or could not start. Creates a thread and waits for it: never
+ * from close() (see park.h). */
 bool lc_drain_start(void);
 bool lc_drain_started(void);
 
@@ -31,6 +31,14 @@ bool lc_drain_submit(int fd);
  * or -1. */
 int lc_drain_private_fd(void);
 bool lc_drain_is_private(int fd);
+/* Whether this process has never tried to start it (a fork() child). */
+bool lc_drain_never_started(void);
+
+/* Moves fd's file to a descriptor of the library's, close-on-exec and near
+ * the top of the range so that the program's numbering stays its own;
+ * -1 if that fails. */
+int lc_drain_move_to_private(int fd);
+
 /* The program is about to take that number (dup2/dup3 onto it): move ours. */
 void lc_drain_evict(int fd);
 

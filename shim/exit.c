@@ -12,6 +12,7 @@
 #include "fdtable.h"
 #include "linger.h"
 #include "log.h"
+#include "park.h"
 #include "real.h"
 #include "stats.h"
 
@@ -78,6 +79,11 @@ void lc_exit_linger(const char *how)
     int64_t start = lc_now_ms();
     int64_t deadline = start + lc_conf.exit_timeout_ms;
     struct exit_set set = { .how = how, .count = 0 };
+    /* Lingering since a close that found no drain thread (park.h). */
+    int parked[LC_PARKED_MAX];
+    int parked_count = lc_park_take_all(parked, LC_PARKED_MAX);
+    for (int i = 0; i < parked_count; i++)
+        set.fds[set.count++] = (struct pollfd){ .fd = parked[i], .events = POLLIN };
     lc_fdtable_for_each(0, ~0u, decide_at_exit, &set);
     if (set.count == 0 && lc_drain_in_flight() == 0) {
         errno = saved_errno;

@@ -10,6 +10,7 @@
 #include "export.h"
 #include "fdtable.h"
 #include "linger.h"
+#include "park.h"
 #include "real.h"
 
 #define KNOWN_FLAGS (CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)
@@ -27,19 +28,36 @@ static void mark_cloexec(int fd, uint64_t state, void *unused)
         lc_fdtable_add_flags(fd, LC_FD_CLOEXEC);
 }
 
-/* The range around the library's descriptor, which stays open and
- * invisible. */
+#define SPARED_MAX (LC_PARKED_MAX + 1)
+
+struct spared {
+    int fds[SPARED_MAX];
+    int count;
+};
+
+static void note_private(int fd, uint64_t state, void *ctx)
+{
+    struct spared *spared = ctx;
+    if ((state & LC_FD_PRIVATE) && spared->count < SPARED_MAX)
+        spared->fds[spared->count++] = fd;
+}
+
+/* The range around the library's descriptors (the hand-off end, parked
+ * sockets), which stay open and invisible. */
 static int close_range_sparing_ours(unsigned first, unsigned last, int flags)
 {
-    int ours = lc_drain_private_fd();
-    if (ours < 0 || (unsigned)ours < first || (unsigned)ours > last)
-        return lc_real_close_range(first, last, flags);
-    int rc = 0;
-    if ((unsigned)ours > first)
-        rc = lc_real_close_range(first, (unsigned)ours - 1, flags);
-    if (rc == 0 && (unsigned)ours < last)
-        rc = lc_real_close_range((unsigned)ours + 1, last, flags);
-    return rc;
+    struct spared spared = { .count = 0 };
+    lc_fdtable_for_each(first, last, note_private, &spared);
+    unsigned next = first;
+    for (int i = 0; i < spared.count; i++) {
+        unsigned ours = (unsigned)spared.fds[i];
+        if (ours > next && lc_real_close_range(next, ours - 1, flags) != 0)
+            return -1;
+        next = ours + 1;
+    }
+    if (next > last || (spared.count && spared.fds[spared.count - 1] == (int)last))
+        return 0;
+    return lc_real_close_range(next, last, flags);
 }
 
 /* how: the call's name for the log. */
@@ -78,7 +96,7 @@ LC_EXPORT void closefrom(int lowfd)
         struct rlimit nofile = { 1024, 1024 };
         getrlimit(RLIMIT_NOFILE, &nofile);
         for (rlim_t fd = (rlim_t)lowfd; fd < nofile.rlim_cur && fd <= INT32_MAX; fd++)
-            if (!lc_drain_is_private((int)fd))
+            if (!(lc_fdtable_state((int)fd) & LC_FD_PRIVATE))
                 lc_real_close((int)fd);
     }
     errno = saved_errno;

@@ -10,6 +10,7 @@
 #include "export.h"
 #include "fdtable.h"
 #include "linger.h"
+#include "park.h"
 #include "real.h"
 
 /* The new descriptor shares the socket: one more holder, and only the
@@ -25,16 +26,22 @@ static int track_duplicate(int old_fd, int new_fd, bool cloexec)
 }
 
 /* dup2/dup3 onto an open descriptor closes it first: the socket there gets
- * the same decision as from close(). */
-static void before_replacing(int old_fd, int new_fd, const char *how)
+ * the same decision as from close(). A number that is one of the library's
+ * own is moved out of the way: to the program it is not open. Nothing
+ * happens for a call that will fail without closing anything: old_fd not
+ * open, or flags dup3 refuses. */
+static void before_replacing(int old_fd, int new_fd, int flags, const char *how)
 {
-    if (!lc_ready() || old_fd == new_fd)
+    if (!lc_ready() || old_fd == new_fd || (flags & ~O_CLOEXEC))
         return;
     int saved_errno = errno;
-    if (lc_drain_is_private(new_fd)) {
-        lc_drain_evict(new_fd);
-    } else if (lc_fdtable_state(new_fd) && lc_real_fcntl(old_fd, F_GETFD, NULL) >= 0) {
-        /* (dup2 fails without closing anything when old_fd is not open) */
+    uint64_t state = lc_fdtable_state(new_fd);
+    if (state & LC_FD_PRIVATE) {
+        if (lc_drain_is_private(new_fd))
+            lc_drain_evict(new_fd);
+        else
+            lc_park_evict(new_fd);
+    } else if (state && lc_real_fcntl(old_fd, F_GETFD, NULL) >= 0) {
         lc_close_begin(new_fd, how);
     }
     errno = saved_errno;
@@ -47,13 +54,13 @@ LC_EXPORT int dup(int fd)
 
 LC_EXPORT int dup2(int fd, int new_fd)
 {
-    before_replacing(fd, new_fd, "dup2");
+    before_replacing(fd, new_fd, 0, "dup2");
     return track_duplicate(fd, lc_real_dup2(fd, new_fd), false);
 }
 
 LC_EXPORT int dup3(int fd, int new_fd, int flags)
 {
-    before_replacing(fd, new_fd, "dup3");
+    before_replacing(fd, new_fd, flags, "dup3");
     return track_duplicate(fd, lc_real_dup3(fd, new_fd, flags), (flags & O_CLOEXEC) != 0);
 }
 
@@ -67,7 +74,7 @@ static int after_fcntl(int fd, int cmd, void *arg, int rc)
     case F_DUPFD_CLOEXEC:
         return track_duplicate(fd, rc, true);
     case F_SETFD:
-        if (!lc_fdtable_state(fd) || lc_drain_is_private(fd))
+        if (!lc_fdtable_state(fd) || (lc_fdtable_state(fd) & LC_FD_PRIVATE))
             break;
         if ((intptr_t)arg & FD_CLOEXEC)
             lc_fdtable_add_flags(fd, LC_FD_CLOEXEC);

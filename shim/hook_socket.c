@@ -7,15 +7,16 @@
 #include "drain.h"
 #include "export.h"
 #include "fdtable.h"
+#include "park.h"
 #include "real.h"
 
-/* Starting the drain thread is not async-signal-safe; a program that
- * makes TCP sockets does it here, so that its close() never has to, even
- * from a signal handler. */
+/* Starting the drain thread is not async-signal-safe, and close() never
+ * does it: a program that makes TCP sockets does it here. Sockets a fork()
+ * child lingered on before it had a thread wait for it (park.h). */
 static void start_drain_early(void)
 {
-    if (!lc_drain_started())
-        lc_drain_start();
+    if (!lc_drain_started() && lc_drain_start() && lc_park_any())
+        lc_park_hand_to_drain();
 }
 
 static uint64_t cloexec_flag(int flags)

@@ -11,6 +11,7 @@
 #include "family.h"
 #include "fdtable.h"
 #include "log.h"
+#include "park.h"
 #include "real.h"
 #include "stats.h"
 #include "stats_file.h"
@@ -33,6 +34,7 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+    lc_park_forget_in_child();
     lc_drain_atfork_child();
     lc_stats_reset();
     if (lc_ready())

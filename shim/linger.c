@@ -13,6 +13,7 @@
 #include "fdtable.h"
 #include "linger.h"
 #include "log.h"
+#include "park.h"
 #include "real.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -94,22 +95,22 @@ static bool forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entr
     return all_gone;
 }
 
-/* On success the drain holds the socket and its FIN is on the way; the
- * caller's close only drops the program's descriptor. Otherwise the socket
- * is left for a plain close and *plain_reason says why. The FIN goes
- * before the hand-off because it is also the last check: a connection the
- * peer has reset still has its unread input (the peek saw it), but no
- * state to linger in, and shutdown() says so with ENOTCONN. */
+/* On success the drain (or, in a process without a drain thread yet, the
+ * park) holds the socket and its FIN is on the way; the caller's close only
+ * drops the program's descriptor. Otherwise the socket is left for a plain
+ * close and *plain_reason says why. The FIN goes before the hand-off
+ * because it is also the last check: a connection the peer has reset
+ * still has its unread input (the peek saw it), but no state to linger in,
+ * and shutdown() says so with ENOTCONN. */
 static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason *plain_reason)
 {
     *plain_reason = LC_PLAIN_UNAVAILABLE;
+    bool to_thread = lc_drain_started();
+    if (!to_thread && !lc_drain_never_started())
+        return false;
     if (!lc_drain_reserve()) {
         warn_capacity();
         *plain_reason = LC_PLAIN_CAPACITY;
-        return false;
-    }
-    if (!lc_drain_start()) {
-        lc_drain_unreserve();
         return false;
     }
     if (!forget_epoll_registrations(fd, entry)) {
@@ -122,15 +123,16 @@ static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason 
         *plain_reason = LC_PLAIN_NOT_CONNECTED;
         return false;
     }
-    if (!lc_drain_submit(fd)) {
-        lc_drain_unreserve();
-        return false;
-    }
-    return true;
+    if (to_thread && lc_drain_submit(fd))
+        return true;
+    lc_drain_unreserve();
+    return !to_thread && lc_park(fd);
 }
 
 bool lc_close_begin(int fd, const char *how)
 {
+    if (lc_park_any())
+        lc_park_expire(lc_now_ms());
     struct lc_fd_snapshot entry;
     if (!lc_fdtable_take(fd, &entry))
         return !(entry.state & LC_FD_PRIVATE);

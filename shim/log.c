@@ -4,7 +4,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,40 +21,107 @@
 static _Atomic int log_level = LC_LOG_WARN;
 static enum lc_log_target log_target = LC_LOG_TARGET_STDERR;
 static bool stderr_is_journal;
-static __thread bool in_own_table __attribute__((tls_model("initial-exec")));
-static __thread int own_process_pidfd __attribute__((tls_model("initial-exec"))) = -1;
 
-void lc_log_from_own_table(void)
+/* What descriptor 2 was when the library started: the only file its lines
+ * are ever written to. A socket there is an inetd service's client
+ * connection (or a daemon's, after it closed 2 and accepted), never a
+ * place for text, unless systemd says it is the journal's stream. */
+static struct {
+    bool writable;
+    dev_t dev;
+    ino_t ino;
+    mode_t type;
+} startup_stderr;
+
+/* The drain thread works in a descriptor table of its own. A regular file
+ * or the journal's stream it keeps a copy of, at number 2 of that table; a
+ * pipe or a terminal it opens anew for each line, through the program's
+ * descriptor in /proc (a copy held for good would keep a pipe's reader
+ * from ever seeing its end). */
+enum own_table_stderr { OWN_STDERR_NONE, OWN_STDERR_KEPT, OWN_STDERR_REOPENED };
+static __thread bool in_own_table __attribute__((tls_model("initial-exec")));
+static _Atomic int own_table_stderr = OWN_STDERR_NONE;
+
+#define PROGRAM_STDERR "/proc/self/fd/2"
+
+static bool is_startup_stderr(const struct stat *st)
 {
-    in_own_table = true;
-    own_process_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    return startup_stderr.writable && st->st_dev == startup_stderr.dev &&
+           st->st_ino == startup_stderr.ino;
 }
 
-/* A thread with a descriptor table of its own has no stderr: it borrows
- * the program's current one for each line (pidfd_getfd gives the same
- * open file, so the line lands where the program's own lines go, at the
- * same offset). Raw system calls, so that no close() hook sees a number
- * from the wrong table. Without pidfd_getfd the line is dropped. */
-static void write_line(const char *line, size_t n)
+int lc_log_enter_own_table(void)
 {
-    ssize_t ignored;
-    if (!in_own_table) {
-        ignored = write(STDERR_FILENO, line, n);
-        (void)ignored;
-        return;
+    in_own_table = true;
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0 || !is_startup_stderr(&st))
+        return -1;
+    if (S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        atomic_store(&own_table_stderr, OWN_STDERR_KEPT);
+        return STDERR_FILENO;
     }
-    if (own_process_pidfd < 0)
-        return;
-    int fd = (int)syscall(SYS_pidfd_getfd, own_process_pidfd, STDERR_FILENO, 0);
+    atomic_store(&own_table_stderr, OWN_STDERR_REOPENED);
+    return -1;
+}
+
+/* A socket (the journal's stream) is never waited for: a stalled journal
+ * loses the line rather than stall a drain. */
+static bool write_whole(int fd, const char *line, size_t n, bool socket)
+{
+    long written = socket ? syscall(SYS_sendto, fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0)
+                          : syscall(SYS_write, fd, line, n);
+    return written == (long)n;
+}
+
+static bool write_from_own_table(const char *line, size_t n)
+{
+    struct stat st;
+    switch (atomic_load(&own_table_stderr)) {
+    case OWN_STDERR_KEPT:
+        /* The program moved its stderr elsewhere since: the kept copy goes
+         * (it would keep a rotated log file alive) and so do its lines. */
+        if (stat(PROGRAM_STDERR, &st) == 0 && !is_startup_stderr(&st)) {
+            atomic_store(&own_table_stderr, OWN_STDERR_NONE);
+            syscall(SYS_close, STDERR_FILENO);
+            return false;
+        }
+        return write_whole(STDERR_FILENO, line, n, S_ISSOCK(startup_stderr.type));
+    case OWN_STDERR_REOPENED: {
+        int fd = (int)syscall(SYS_openat, AT_FDCWD, PROGRAM_STDERR,
+                              O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+            return false;
+        bool written = fstat(fd, &st) == 0 && is_startup_stderr(&st) && write_whole(fd, line, n, false);
+        syscall(SYS_close, fd);
+        return written;
+    }
+    default:
+        return false;
+    }
+}
+
+/* The program's descriptor 2, if it is still the file it was at start-up.
+ * Looked at through a copy, so that another thread closing 2 and accepting
+ * a client onto it between the look and the write cannot get the line. */
+static bool write_to_stderr(const char *line, size_t n)
+{
+    if (!startup_stderr.writable)
+        return false;
+    if (in_own_table)
+        return write_from_own_table(line, n);
+    int fd = (int)syscall(SYS_fcntl, STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
     if (fd < 0)
-        return;
-    syscall(SYS_write, fd, line, n);
+        return false;
+    struct stat st;
+    bool written = fstat(fd, &st) == 0 && is_startup_stderr(&st) &&
+                   write_whole(fd, line, n, false);
     syscall(SYS_close, fd);
+    return written;
 }
 
 /* systemd's rule: JOURNAL_STREAM is "DEVICE:INODE" of the stream it
  * connected to stderr, and counts only while stderr is still that file. */
-static bool names_stderr(const char *journal_stream)
+static bool names_file(const char *journal_stream, const struct stat *st)
 {
     if (!journal_stream || !*journal_stream)
         return false;
@@ -64,14 +133,24 @@ static bool names_stderr(const char *journal_stream)
     unsigned long long ino = strtoull(end + 1, &end, 10);
     if (errno || *end)
         return false;
-    struct stat st;
-    return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+    return st->st_dev == dev && st->st_ino == ino;
 }
 
 void lc_log_configure(enum lc_log_target target, const char *journal_stream)
 {
     log_target = target;
-    stderr_is_journal = target == LC_LOG_TARGET_STDERR && names_stderr(journal_stream);
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0) {
+        startup_stderr.writable = false;
+        stderr_is_journal = false;
+        return;
+    }
+    bool journal = names_file(journal_stream, &st);
+    startup_stderr.writable = !S_ISSOCK(st.st_mode) || journal;
+    startup_stderr.dev = st.st_dev;
+    startup_stderr.ino = st.st_ino;
+    startup_stderr.type = st.st_mode & S_IFMT;
+    stderr_is_journal = journal;
 }
 
 /* A datagram socket for each line, so that no descriptor of ours stays in
@@ -221,29 +300,42 @@ static const int severities[] = {
     [LC_LOG_DEBUG] = 7,
 };
 
+#define PRIORITY_ROOM 8
+
+/* text has PRIORITY_ROOM bytes before it and one after it for our use. */
+static bool to_syslog(char *text, size_t n, enum lc_log_level level)
+{
+    char priority[PRIORITY_ROOM];
+    size_t k = lc_formatf(priority, sizeof priority, "<%d>", SYSLOG_FACILITY_DAEMON + severities[level]);
+    memcpy(text - k, priority, k);
+    return send_to_syslog(text - k, n + k);
+}
+
+static bool to_stderr(char *text, size_t n, enum lc_log_level level)
+{
+    char priority[PRIORITY_ROOM];
+    size_t k = stderr_is_journal ? lc_formatf(priority, sizeof priority, "<%d>", severities[level]) : 0;
+    memcpy(text - k, priority, k);
+    text[n] = '\n';
+    return write_to_stderr(text - k, n + k + 1);
+}
+
+/* Each line goes to its target, else to the other one (no system logger
+ * listening, or no stderr that may be written to), else nowhere. */
 static void vlog(enum lc_log_level level, const char *fmt, va_list ap)
 {
     int saved_errno = errno;
-    char line[520];
-    size_t prefix = 0;
-    if (log_target == LC_LOG_TARGET_SYSLOG)
-        prefix = lc_formatf(line, 8, "<%d>", SYSLOG_FACILITY_DAEMON + severities[level]);
-    else if (stderr_is_journal)
-        prefix = lc_formatf(line, 8, "<%d>", severities[level]);
-    char *text = line + prefix;
-    size_t size = sizeof line - prefix - 1;
+    char line[PRIORITY_ROOM + 512 + 1];
+    char *text = line + PRIORITY_ROOM;
+    size_t size = sizeof line - PRIORITY_ROOM - 1;
     size_t n = lc_formatf(text, size, "lingerclose[%d]: %s: ", (int)getpid(), level_names[level]);
     n += lc_format(text + n, size - n, fmt, ap);
-    if (log_target == LC_LOG_TARGET_SYSLOG && send_to_syslog(line, prefix + n)) {
-        errno = saved_errno;
-        return;
+    if (log_target == LC_LOG_TARGET_SYSLOG) {
+        if (!to_syslog(text, n, level))
+            to_stderr(text, n, level);
+    } else if (!to_stderr(text, n, level)) {
+        to_syslog(text, n, level);
     }
-    /* No system logger listening: the line goes to stderr rather than nowhere. */
-    text[n++] = '\n';
-    if (log_target == LC_LOG_TARGET_SYSLOG)
-        write_line(text, n);
-    else
-        write_line(line, prefix + n);
     errno = saved_errno;
 }
 

@@ -11,9 +11,13 @@
 enum lc_log_level { LC_LOG_ERROR, LC_LOG_WARN, LC_LOG_INFO, LC_LOG_DEBUG };
 enum lc_log_target { LC_LOG_TARGET_STDERR, LC_LOG_TARGET_SYSLOG };
 
-/* Where lines go from now on. journal_stream is $JOURNAL_STREAM (may be
- * NULL): when it names stderr, stderr is the journal and each line gets
- * its priority as a "<N>" prefix. */
+/* Where lines go from now on. Also records what descriptor 2 is: the
+ * library's lines go there only while it stays that file, and never if it
+ * is a socket (an inetd service's client connection) other than the
+ * journal's stream. journal_stream is $JOURNAL_STREAM (may be NULL): when
+ * it names stderr, stderr is the journal and each line gets its priority
+ * as a "<N>" prefix. A line that cannot go to its target goes to the other
+ * one (syslog or stderr), or nowhere. */
 void lc_log_configure(enum lc_log_target target, const char *journal_stream);
 
 void lc_log_set_level(enum lc_log_level level);
@@ -24,9 +28,11 @@ void lc_log(enum lc_log_level level, const char *fmt, ...) __attribute__((format
 void lc_log_always(enum lc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Called by a thread that left the process's descriptor table: its lines
- * go to the program's stderr all the same. */
-void lc_log_from_own_table(void);
+/* Called by a thread that has just left the process's descriptor table
+ * (unshare), whose descriptor 2 is still the program's: returns 2 if the
+ * thread must keep that copy to log (it is the start-up stderr, a regular
+ * file or the journal), else -1 (the thread closes it). */
+int lc_log_enter_own_table(void);
 
 /* Formats into buf (always NUL-terminated when size > 0); returns the
  * length written. Exposed for the tests and for the launcher. */
