@@ -274,11 +274,12 @@ Test(threads, many_threads_closing_and_accepting_lose_no_drain_and_leak_nothing)
 
 #define SIGNAL_CONNECTIONS 4
 
-static int signal_close_delivered(bool preload, char **log)
+static int signal_close_delivered(bool preload, bool in_fork_child, char **log)
 {
     char connections_arg[16];
     snprintf(connections_arg, sizeof connections_arg, "%d", SIGNAL_CONNECTIONS);
-    const char *const args[] = { "--connections", connections_arg, NULL };
+    const char *const args[] = { "--connections", connections_arg,
+                                 in_fork_child ? "--in-fork-child" : NULL, NULL };
     struct server s;
     pattern_start(&s, "signal-close", preload, args, debug_log);
     int delivered = 0;
@@ -296,8 +297,8 @@ static int signal_close_delivered(bool preload, char **log)
 Test(threads, close_in_signal_handler_lingers)
 {
     char *with_log, *without_log;
-    int with = signal_close_delivered(true, &with_log);
-    int without = signal_close_delivered(false, &without_log);
+    int with = signal_close_delivered(true, false, &with_log);
+    int without = signal_close_delivered(false, false, &without_log);
 
     cr_expect_eq(with, SIGNAL_CONNECTIONS, "%d of %d responses lost with the library",
                  SIGNAL_CONNECTIONS - with, SIGNAL_CONNECTIONS);
@@ -314,6 +315,32 @@ Test(threads, close_in_signal_handler_lingers)
     cr_expect_eq(count_lines_with(with_log, "OBS close_result 0"), SIGNAL_CONNECTIONS);
     cr_expect_eq(count_lines_with(with_log, "OBS close_errno 0"), SIGNAL_CONNECTIONS);
     cr_expect_eq(count_lines_with(with_log, "OBS fd_closed yes"), SIGNAL_CONNECTIONS);
+    free(with_obs);
+    free(without_obs);
+    free(with_log);
+    free(without_log);
+}
+
+/* A fork() child has no drain thread until it makes a socket. Its first
+ * lingering close, here in a signal handler, must neither create a thread
+ * nor wait for one (pthread_create is not async-signal-safe): the socket
+ * waits, FIN sent, for the child's end, which drains it. */
+Test(threads, close_in_signal_handler_of_fork_child_starts_no_thread)
+{
+    char *with_log, *without_log;
+    int with = signal_close_delivered(true, true, &with_log);
+    int without = signal_close_delivered(false, true, &without_log);
+
+    cr_expect_eq(with, SIGNAL_CONNECTIONS, "%d of %d responses lost with the library: %s",
+                 SIGNAL_CONNECTIONS - with, SIGNAL_CONNECTIONS, with_log);
+    cr_expect_eq(count_lines_with_both(with_log, "debug: close(", "): lingering ("),
+                 SIGNAL_CONNECTIONS, "the closes in the handler did not linger: %s", with_log);
+    cr_expect_eq(count_lines_with(with_log, "OBS threads_after_close 1"), SIGNAL_CONNECTIONS,
+                 "a close() in a fork child's signal handler started a thread: %s", with_log);
+    cr_expect_lt(without, SIGNAL_CONNECTIONS,
+                 "no response lost without the library: the test proves nothing");
+    char *with_obs = observations(with_log), *without_obs = observations(without_log);
+    cr_expect_str_eq(with_obs, without_obs);
     free(with_obs);
     free(without_obs);
     free(with_log);

@@ -5,7 +5,13 @@
  * code might hold, no allocation. The handler interrupts a blocked
  * sigsuspend() or runs inside kill() itself.
  *
- *   signal-close [--connections N]
+ *   signal-close [--connections N] [--in-fork-child]
+ *
+ * --in-fork-child serves each connection in a fork() child (the parent
+ * closes its copy at once), whose handler's close is the first lingering
+ * close the child makes; the child then returns from main. There close()
+ * must not start a thread (nor wait for one): observed as
+ *   threads_after_close  the child's threads right after the handler (1)
  *
  * For each connection: read a little, send the early error, then have the
  * SIGUSR1 handler close the connection - raised with kill(getpid()) for
@@ -19,7 +25,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pattern.h"
@@ -72,17 +80,48 @@ static void close_by_timer(void)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+static int thread_count(void)
+{
+    DIR *tasks = opendir("/proc/self/task");
+    if (!tasks)
+        pattern_die("opendir /proc/self/task");
+    int count = 0;
+    for (struct dirent *d; (d = readdir(tasks));)
+        count += d->d_name[0] != '.';
+    closedir(tasks);
+    return count;
+}
+
 int main(int argc, char **argv)
 {
     int connections = 4;
-    if (argc == 3 && strcmp(argv[1], "--connections") == 0)
-        connections = atoi(argv[2]);
+    bool in_fork_child = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
+            connections = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--in-fork-child") == 0)
+            in_fork_child = true;
+    }
     install(SIGUSR1);
     install(SIGALRM);
 
     int listen_fd = pattern_listen();
     for (int i = 0; i < connections; i++) {
         int fd = pattern_accept(listen_fd);
+        if (in_fork_child) {
+            pid_t child = fork();
+            if (child < 0)
+                pattern_die("fork");
+            if (child > 0) {
+                close(fd);
+                int status;
+                if (waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+                    WEXITSTATUS(status) != 0)
+                    return 2;
+                continue;
+            }
+            close(listen_fd);
+        }
         pattern_read_some_request(fd);
         pattern_send_early_error(fd);
         conn_fd = fd;
@@ -98,6 +137,10 @@ int main(int argc, char **argv)
         pattern_observe("close_result", "%d", (int)close_result);
         pattern_observe("close_errno", "%s", close_errno ? strerror(close_errno) : "0");
         pattern_observe("fd_closed", "%s", fcntl(fd, F_GETFD) < 0 && errno == EBADF ? "yes" : "no");
+        if (in_fork_child) {
+            pattern_observe("threads_after_close", "%d", thread_count());
+            return 0;
+        }
     }
     pattern_wait_for_stdin_eof();
     close(listen_fd);
