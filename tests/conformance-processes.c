@@ -759,3 +759,81 @@ Test(processes, exit_wait_is_bounded_by_exit_timeout)
         free(log);
     }
 }
+
+/* ---- the library's lines never reach a client ------------------------ */
+
+#define SMALL_REQUEST "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789"
+
+/* The bytes a client receives for a small request, read to the end; the
+ * connection is left open if keep_fd is given (a client that has not
+ * closed yet keeps the server's drain, and its place, busy). */
+static char *bytes_received(int port, int *keep_fd)
+{
+    int fd = client_connect(AF_INET, port);
+    struct reply r;
+    cr_expect_eq(client_send(fd, SMALL_REQUEST, strlen(SMALL_REQUEST)), 0);
+    client_read_reply(fd, &r);
+    char *bytes = strndup(r.data ? r.data : "", r.len);
+    reply_free(&r);
+    if (keep_fd)
+        *keep_fd = fd;
+    else
+        close(fd);
+    return bytes;
+}
+
+/* A daemon that closed stderr and accepted its clients onto descriptor 2,
+ * with every line the library can write at debug, and the capacity
+ * warning (one place, taken by a client that has not closed). */
+Test(processes, log_lines_never_reach_a_client_accepted_on_fd_2)
+{
+    const char *const args[] = { "--connections", "2", NULL };
+    const char *const env[] = { "LINGERCLOSE_LOG=debug", "LINGERCLOSE_MAX_SOCKETS=1", NULL };
+    for (int preload = 1; preload >= 0; preload--) {
+        struct server s;
+        pattern_start(&s, "stderr-closed", preload, args, env);
+        int first_fd;
+        char *first = bytes_received(s.port, &first_fd);
+        char *second = bytes_received(s.port, NULL);
+        close(first_fd);
+        cr_expect_str_eq(first, EARLY_ERROR_RESPONSE, "the first client got (library %s): %s",
+                         preload ? "on" : "off", first);
+        cr_expect_str_eq(second, EARLY_ERROR_RESPONSE, "the second client got (library %s): %s",
+                         preload ? "on" : "off", second);
+        cr_expect_eq(server_wait(&s, 10000), 0, "the server failed");
+        free(first);
+        free(second);
+    }
+}
+
+/* An inetd service with the connection on 0, 1 and 2 (as xinetd starts
+ * them): the library's start-up, decision and exit lines at debug must
+ * not be written to the client. */
+Test(processes, log_lines_never_reach_an_inetd_client_on_stderr)
+{
+    char service[4096];
+    snprintf(service, sizeof service, "%s/stdio-service", getenv("LC_PATTERNS_DIR"));
+    for (int preload = 1; preload >= 0; preload--) {
+        const char *args[16] = { "--connections", "2", "--stderr-too" };
+        size_t argc = 3;
+        if (preload) {
+            args[argc++] = "--service-env";
+            args[argc++] = library_preload_entry();
+            args[argc++] = "--service-env";
+            args[argc++] = "LINGERCLOSE_LOG=debug";
+        }
+        args[argc++] = "--";
+        args[argc++] = service;
+        args[argc++] = "--end=exit";
+        args[argc] = NULL;
+        struct server s;
+        pattern_start(&s, "inetd-wrapper", false, args, NULL);
+        for (int i = 0; i < 2; i++) {
+            char *bytes = bytes_received(s.port, NULL);
+            cr_expect_str_eq(bytes, EARLY_ERROR_RESPONSE, "the client got (library %s): %s",
+                             preload ? "on" : "off", bytes);
+            free(bytes);
+        }
+        cr_expect_eq(server_wait(&s, 20000), 0, "the wrapper or a service failed");
+    }
+}
