@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "export.h"
 #include "fdtable.h"
 #include "real.h"
+
+extern char **environ;
 
 /* A fork() child counted as a holder of every socket. Those it holds
  * close-on-exec are gone once exec() succeeds, so their holds go back
@@ -34,38 +37,40 @@ static int after_failed_exec(int rc)
 LC_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     before_exec();
-    return after_failed_exec(lc_real_execve(path, argv, envp));
+    LC_ENV_WITH_MARKER(envp, env);
+    return after_failed_exec(lc_real_execve(path, argv, env));
 }
 
 LC_EXPORT int execv(const char *path, char *const argv[])
 {
-    before_exec();
-    return after_failed_exec(lc_real_execv(path, argv));
-}
-
-LC_EXPORT int execvp(const char *file, char *const argv[])
-{
-    before_exec();
-    return after_failed_exec(lc_real_execvp(file, argv));
+    return execve(path, argv, environ);
 }
 
 LC_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     before_exec();
-    return after_failed_exec(lc_real_execvpe(file, argv, envp));
+    LC_ENV_WITH_MARKER(envp, env);
+    return after_failed_exec(lc_real_execvpe(file, argv, env));
+}
+
+LC_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
 }
 
 LC_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     before_exec();
-    return after_failed_exec(lc_real_fexecve(fd, argv, envp));
+    LC_ENV_WITH_MARKER(envp, env);
+    return after_failed_exec(lc_real_fexecve(fd, argv, env));
 }
 
 LC_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
     before_exec();
-    return after_failed_exec(lc_real_execveat(dirfd, path, argv, envp, flags));
+    LC_ENV_WITH_MARKER(envp, env);
+    return after_failed_exec(lc_real_execveat(dirfd, path, argv, env, flags));
 }
 
 /* execl, execlp and execle take their arguments as a list: gathered on the

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "children.h"
 #include "export.h"
 #include "real.h"
@@ -21,8 +22,9 @@
 LC_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    LC_ENV_WITH_MARKER(envp, env);
     lc_children_uncounted_start_begin();
-    int rc = lc_real_posix_spawn(pid, path, actions, attr, argv, envp);
+    int rc = lc_real_posix_spawn(pid, path, actions, attr, argv, env);
     lc_children_uncounted_start_end();
     return rc;
 }
@@ -30,8 +32,9 @@ LC_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 LC_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    LC_ENV_WITH_MARKER(envp, env);
     lc_children_uncounted_start_begin();
-    int rc = lc_real_posix_spawnp(pid, file, actions, attr, argv, envp);
+    int rc = lc_real_posix_spawnp(pid, file, actions, attr, argv, env);
     lc_children_uncounted_start_end();
     return rc;
 }

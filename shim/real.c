@@ -38,8 +38,6 @@ REAL_SLOT(closefrom, void, int);
 REAL_SLOT(fclose, int, FILE *);
 REAL_SLOT(_exit, void, int);
 REAL_SLOT(execve, int, const char *, char *const[], char *const[]);
-REAL_SLOT(execv, int, const char *, char *const[]);
-REAL_SLOT(execvp, int, const char *, char *const[]);
 REAL_SLOT(execvpe, int, const char *, char *const[], char *const[]);
 REAL_SLOT(fexecve, int, int, char *const[], char *const[]);
 REAL_SLOT(execveat, int, int, const char *, char *const[], char *const[], int);
@@ -78,8 +76,6 @@ void lc_real_resolve(void)
     RESOLVE(fclose);
     RESOLVE(_exit);
     RESOLVE(execve);
-    RESOLVE(execv);
-    RESOLVE(execvp);
     RESOLVE(execvpe);
     RESOLVE(fexecve);
     RESOLVE(execveat);
@@ -247,16 +243,6 @@ int lc_real_execve(const char *path, char *const argv[], char *const envp[])
 {
     int (*fn)(const char *, char *const[], char *const[]) = REAL(execve);
     return fn ? fn(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
-}
-
-int lc_real_execv(const char *path, char *const argv[])
-{
-    return REAL_OR_RESOLVED(execv)(path, argv);
-}
-
-int lc_real_execvp(const char *file, char *const argv[])
-{
-    return REAL_OR_RESOLVED(execvp)(file, argv);
 }
 
 int lc_real_execvpe(const char *file, char *const argv[], char *const envp[])

@@ -36,8 +36,6 @@ void lc_real_closefrom(int lowfd);
 int lc_real_fclose(FILE *stream);
 _Noreturn void lc_real_exit_now(int status);
 int lc_real_execve(const char *path, char *const argv[], char *const envp[]);
-int lc_real_execv(const char *path, char *const argv[]);
-int lc_real_execvp(const char *file, char *const argv[]);
 int lc_real_execvpe(const char *file, char *const argv[], char *const envp[]);
 int lc_real_fexecve(int fd, char *const argv[], char *const envp[]);
 int lc_real_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],

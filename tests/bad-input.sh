@@ -125,7 +125,7 @@ try() {
         kill -0 "$server_pid" 2>/dev/null || { wait "$server_pid"; status=$?; break; }
         sleep 0.02
     done
-    [ -n "$status" ] || { kill -KILL "$server_pid"; wait "$server_pid"; }
+    [ -n "$status" ] || { kill -KILL "$server_pid"; wait_bounded "$server_pid" 10; }
     server_pid=
 
     problems=

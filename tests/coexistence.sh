@@ -71,7 +71,7 @@ run_case() {
     done
     if [ -z "$port" ]; then
         exec 3>&-
-        wait "$server"
+        wait_bounded "$server" 10
         echo "FAIL: $name: the server did not start:" >&2
         cat "$tmp/err" >&2
         failed=$((failed + 1))
@@ -84,8 +84,8 @@ run_case() {
         -s "$BODY" >"$tmp/client" 2>&1
     client_status=$?
     exec 3>&-
-    wait "$server"
-    server_status=$?
+    wait_bounded "$server" 30 || echo "FAIL: $name: the server did not end within 30 s" >&2
+    server_status=$waited_status
     received=$(sed -n 's/^responses received: \([0-9]*\) of .*/\1/p' "$tmp/client")
     [ -n "$at_least" ] && [ "${received:-0}" -ge "$at_least" ] && client_status=0
     if [ "$client_status" -ne 0 ] || [ "$server_status" -ne 0 ]; then

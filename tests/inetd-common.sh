@@ -43,7 +43,7 @@ inetd_pid=
 cleanup() {
     if [ -n "$inetd_pid" ]; then
         kill "$inetd_pid" 2>/dev/null
-        wait "$inetd_pid" 2>/dev/null
+        wait_bounded "$inetd_pid" 10
     fi
     rm -rf "$tmp"
 }
@@ -79,7 +79,7 @@ start_inetd() {
             sleep 0.1
         done
         kill "$inetd_pid" 2>/dev/null
-        wait "$inetd_pid" 2>/dev/null
+        wait_bounded "$inetd_pid" 10
         inetd_pid=
     done
     cat "$tmp/inetd.conf" "$tmp/inetd.out" >&2
@@ -88,7 +88,7 @@ start_inetd() {
 
 stop_inetd() {
     kill "$inetd_pid" 2>/dev/null
-    wait "$inetd_pid" 2>/dev/null
+    wait_bounded "$inetd_pid" 10 || fail "$inetd_name (pid $inetd_pid) did not stop"
     inetd_pid=
 }
 

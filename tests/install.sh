@@ -30,7 +30,7 @@ server_pid=
 cleanup() {
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
+        wait_bounded "$server_pid" 10
     fi
     # The copied sources keep the modes of a read-only source tree.
     chmod -R u+w "$tmp" 2>/dev/null
@@ -159,7 +159,7 @@ start_server() {
 
 stop_server() {
     kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
+    wait_bounded "$server_pid" 10 || fail "the server (pid $server_pid) did not stop"
     server_pid=
 }
 

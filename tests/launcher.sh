@@ -35,6 +35,9 @@ library=$(cd -P "$(dirname "$LC_LIBRARY")" && pwd -P)/$(basename "$LC_LIBRARY")
 # in front of everything.
 first=${LC_PRELOAD_FIRST:+$LC_PRELOAD_FIRST:}
 
+# wait_bounded; this script's fail and skip below count and go on.
+. "$(dirname "$0")/test-lib.sh"
+
 failed=0
 
 pass() {
@@ -435,7 +438,7 @@ else
         sleep 0.1
     done
     [ -n "$port" ] && "$LC_UPLOAD_CLIENT" -p "$port" -n 3 -s 200000 >"$tmp/client.out" 2>&1
-    wait "$server_pid"
+    wait_bounded "$server_pid" 30 || fail "the server did not end"
     launch --stats "$tmp/real-$server_pid.prom"
     check "--stats of a file the library wrote: three lingering closes, three drains" \
         eval 'status_is 0 && grep -q "^$tmp/real-$server_pid.prom: pid $server_pid, library " "$tmp/out" &&

@@ -28,6 +28,7 @@ trap 'exit 1' HUP INT TERM
 
 # Runs inside the namespace: $1 = "listening" or "absent".
 cat >"$tmp/inside.sh" <<'INSIDE'
+. "$LC_TEST_LIB"
 set -u
 tmp=$1
 logger_mode=$2
@@ -76,8 +77,8 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 kill "$server_pid"
-wait "$server_pid" 2>/dev/null
-[ -n "$logger_pid" ] && { sleep 0.2; kill "$logger_pid"; wait "$logger_pid" 2>/dev/null; }
+wait_bounded "$server_pid" 10 || exit 6
+[ -n "$logger_pid" ] && { sleep 0.2; kill "$logger_pid"; wait_bounded "$logger_pid" 10; }
 exit 0
 INSIDE
 
@@ -86,6 +87,7 @@ check_run() {
     rm -f "$tmp/received" "$tmp/server.err"
     rm -rf "$tmp/dev"
     LC_PRELOAD=$lc_preload LC_EXAMPLES_DIR=$LC_EXAMPLES_DIR \
+        LC_TEST_LIB="$(cd "$(dirname "$0")" && pwd)/test-lib.sh" \
         unshare -m sh "$tmp/inside.sh" "$tmp" "$mode"
     status=$?
     [ "$status" = 0 ] || fail "$mode: the run in the namespace failed (status $status): $(cat "$tmp/server.err" 2>/dev/null)"

@@ -43,6 +43,8 @@ chmod 755 "$tmp"
 server_pid=
 # Signals go to the server's whole process group; dash's kill builtin
 # cannot address a group, procps' kill can.
+env kill -l >/dev/null 2>&1 ||
+    fail "procps' kill is missing (apt-get install procps; ./bootstrap does it as root)"
 stop_server() {
     [ -n "$server_pid" ] || return 0
     env kill -TERM -- "-$server_pid" 2>/dev/null
@@ -53,8 +55,9 @@ stop_server() {
         sleep 0.1
     done
     env kill -KILL -- "-$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
+    stopping=$server_pid
     server_pid=
+    wait_bounded "$stopping" 10 || fail "the server (pid $stopping) did not stop"
 }
 cleanup() {
     stop_server

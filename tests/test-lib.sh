@@ -21,3 +21,22 @@ preload_with() {
 
 # The library as the tests preload it.
 lc_preload=$(preload_with "${LC_LIBRARY:-}")
+
+# wait_bounded PID SECONDS: waits for a child of this shell to end, at most
+# SECONDS, and kills it (KILL) if it did not; false then. Its exit status
+# is left in $waited_status. A test never waits without a bound.
+wait_bounded() {
+    _deadline=$(($(date +%s) + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        if [ "$(date +%s)" -ge "$_deadline" ]; then
+            kill -KILL "$1" 2>/dev/null
+            wait "$1" 2>/dev/null
+            waited_status=$?
+            return 1
+        fi
+        sleep 0.1
+    done
+    wait "$1" 2>/dev/null
+    waited_status=$?
+    return 0
+}
