@@ -19,6 +19,7 @@
 #include "check.h"
 #include "conf.h"
 #include "stats-report.h"
+#include "unit-check.h"
 
 #define LIBRARY_NAME "liblingerclose.so"
 
@@ -116,6 +117,7 @@ enum option_id {
     SETTING_LOG_TARGET,
     SETTING_COUNT,
     OPTION_CHECK = SETTING_COUNT,
+    OPTION_UNIT,
     OPTION_STATS,
     OPTION_HELP,
     OPTION_VERSION,
@@ -152,6 +154,7 @@ static const struct option long_options[] = {
     { "log", required_argument, NULL, SETTING_LOG },
     { "log-target", required_argument, NULL, SETTING_LOG_TARGET },
     { "check", no_argument, NULL, OPTION_CHECK },
+    { "unit", required_argument, NULL, OPTION_UNIT },
     { "stats", no_argument, NULL, OPTION_STATS },
     { "help", no_argument, NULL, OPTION_HELP },
     { "version", no_argument, NULL, OPTION_VERSION },
@@ -161,6 +164,7 @@ static const struct option long_options[] = {
 static const char usage_lines[] =
     "Usage: lingerclose [OPTION]... [--] COMMAND [ARG]...\n"
     "  or:  lingerclose --check [--] COMMAND [ARG]...\n"
+    "  or:  lingerclose --check --unit UNIT [[--] COMMAND [ARG]...]\n"
     "  or:  lingerclose --stats [--] FILE...\n";
 
 /* tests/man-pages.sh reads the options and their "(default: ...)" from
@@ -203,6 +207,9 @@ static void print_help(void)
           "Actions:\n"
           "  --check                say whether the preload can work for COMMAND, and\n"
           "                         why not; exit 0 if it can, 1 if not, 2 on misuse\n"
+          "  --unit=UNIT            with --check: say what the sandbox of the systemd\n"
+          "                         unit UNIT (a name, or a unit file's path) forbids\n"
+          "                         the library; COMMAND is then optional\n"
           "  --stats                summarise statistics files written by the library;\n"
           "                         exit 1 if one cannot be read\n"
           "  --help                 show this help and exit\n"
@@ -291,6 +298,9 @@ static void apply_setting(enum option_id id, const char *option, const char *val
 
 enum action { ACTION_RUN, ACTION_CHECK, ACTION_STATS };
 
+/* --unit: the systemd unit whose sandbox --check looks at. */
+static const char *unit_to_check;
+
 static void choose_action(enum action *action, enum action chosen)
 {
     if (*action != ACTION_RUN && *action != chosen) {
@@ -312,6 +322,9 @@ static int parse_options(int argc, char **argv, enum action *action)
             apply_setting((enum option_id)opt, long_options[long_index].name, optarg);
         } else if (opt == OPTION_CHECK) {
             choose_action(action, ACTION_CHECK);
+        } else if (opt == OPTION_UNIT) {
+            choose_action(action, ACTION_CHECK);
+            unit_to_check = optarg;
         } else if (opt == OPTION_STATS) {
             choose_action(action, ACTION_STATS);
         } else if (opt == OPTION_HELP) {
@@ -324,6 +337,8 @@ static int parse_options(int argc, char **argv, enum action *action)
             usage_error(EXIT_LAUNCHER); /* getopt_long has said what was wrong */
         }
     }
+    if (optind >= argc && unit_to_check)
+        return optind;
     if (optind >= argc) {
         fprintf(stderr, "lingerclose: missing %s\n", *action == ACTION_STATS ? "FILE" : "COMMAND");
         usage_error(*action == ACTION_RUN ? EXIT_LAUNCHER : EXIT_MISUSE);
@@ -452,9 +467,13 @@ static _Noreturn void check(const char *command)
         printf("no: " LIBRARY_NAME " is not installed (tried %s)\n", tried);
         can_work = false;
     }
+    if (unit_to_check && !check_unit(unit_to_check, print_finding, NULL))
+        can_work = false;
     char buf[PATH_MAX];
-    const char *path = check_resolve_command(command, buf, sizeof buf);
-    if (!path) {
+    const char *path = command ? check_resolve_command(command, buf, sizeof buf) : NULL;
+    if (!command) {
+        command = unit_to_check;
+    } else if (!path) {
         printf("no: %s is not found in PATH\n", command);
         can_work = false;
     } else if (!check_program(path, print_finding, NULL)) {
@@ -471,7 +490,7 @@ int main(int argc, char **argv)
     int operand = parse_options(argc, argv, &action);
     switch (action) {
     case ACTION_CHECK:
-        check(argv[operand]);
+        check(operand < argc ? argv[operand] : NULL);
     case ACTION_STATS:
         return stats_report(argc - operand, argv + operand, stdout, stderr);
     case ACTION_RUN:

@@ -107,7 +107,7 @@ help_is_complete() {
     status_is 0 || return 1
     for option in --mode --idle-timeout --timeout --exit-timeout --max-sockets --max-bytes \
         --ports --exclude-ports --stats-file --stats-interval --log --log-target --check \
-        --stats --help --version; do
+        --unit --stats --help --version; do
         grep -qF -e "$option" "$tmp/out" || return 1
     done
 }
@@ -268,6 +268,48 @@ launch --check
 check "--check without COMMAND is a usage error (2)" status_is 2
 launch --check --stats true
 check "--check with --stats is a usage error (2)" status_is 2
+
+# ---- --check --unit: a unit's sandbox, from unit files written here ----
+
+mkdir -p "$tmp/units"
+# A deny list that takes a call of every close, then an allow list that
+# never had it; the line that decided is named, file and line number.
+printf '[Unit]\nDescription=test\n[Service]\nExecStart=/bin/true\nSystemCallFilter=~@mount\nSystemCallFilter=~shutdown socketpair\n' \
+    >"$tmp/units/deny.service"
+launch --check --unit "$tmp/units/deny.service"
+check "--check --unit: a deny list without shutdown: cannot, naming the line" \
+    eval 'verdict_is 1 cannot "$tmp/units/deny.service" &&
+          grep -q "^no: unit $tmp/units/deny.service: SystemCallFilter=~shutdown socketpair ($tmp/units/deny.service:6) denies shutdown(), .*killed (SIGSYS)$" "$tmp/out" &&
+          [ "$(grep -c "^no: unit" "$tmp/out")" = 2 ]'
+printf '[Service]\nSystemCallFilter=@basic-io @file-system\nSystemCallErrorNumber=EPERM\n' \
+    >"$tmp/units/allow.service"
+launch --check --unit "$tmp/units/allow.service" true
+check "--check --unit: an allow list without @network-io: cannot, the allow line named" \
+    eval 'verdict_is 1 cannot true &&
+          grep -q "^no: unit $tmp/units/allow.service: SystemCallFilter=@basic-io @file-system ($tmp/units/allow.service:2) does not allow shutdown(), .*: fails there$" "$tmp/out" &&
+          grep -q "^ok: /.*/true is a .* ELF program" "$tmp/out"'
+# A drop-in's empty assignment resets the filter.
+mkdir -p "$tmp/units/deny.service.d"
+printf '[Service]\nSystemCallFilter=\n' >"$tmp/units/deny.service.d/reset.conf"
+launch --check --unit "$tmp/units/deny.service"
+check "--check --unit: a drop-in that resets the filter: can work" \
+    eval 'verdict_is 0 can "$tmp/units/deny.service" &&
+          out_has_line "ok: unit $tmp/units/deny.service: its sandbox allows every system call the library makes"'
+printf '[Service]\nRestrictAddressFamilies=AF_INET AF_INET6\nEnvironment=LINGERCLOSE_LOG_TARGET=syslog\n' \
+    >"$tmp/units/families.service"
+launch --check --unit "$tmp/units/families.service"
+check "--check --unit: no AF_UNIX with the syslog target: cannot, the line named" \
+    eval 'verdict_is 1 cannot "$tmp/units/families.service" &&
+          grep -q "^no: unit $tmp/units/families.service: RestrictAddressFamilies=AF_INET AF_INET6 ($tmp/units/families.service:2) leaves out AF_UNIX" "$tmp/out"'
+printf '[Service]\nRestrictAddressFamilies=~AF_UNIX\n' >"$tmp/units/families-stderr.service"
+launch --check --unit "$tmp/units/families-stderr.service"
+check "--check --unit: no AF_UNIX, logging to stderr: can work, noted" \
+    eval 'verdict_is 0 can "$tmp/units/families-stderr.service" &&
+          grep -q "^ok: unit $tmp/units/families-stderr.service: RestrictAddressFamilies=~AF_UNIX (.*:2) leaves out AF_UNIX" "$tmp/out"'
+launch --check --unit "$tmp/units/missing.service"
+check "--check --unit of a unit that cannot be read: cannot, said so" \
+    eval 'verdict_is 1 cannot "$tmp/units/missing.service" &&
+          grep -q "^no: unit $tmp/units/missing.service: cannot be read" "$tmp/out"'
 
 launch --check "$tmp/setuid-true"
 check "--check of a setuid program: cannot, setuid" \

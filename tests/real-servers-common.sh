@@ -58,6 +58,7 @@ stop_server() {
     stopping=$server_pid
     server_pid=
     wait_bounded "$stopping" 10 || fail "the server (pid $stopping) did not stop"
+    server_status=$waited_status
 }
 cleanup() {
     stop_server
@@ -73,11 +74,13 @@ port_in_use() { # port_in_use PORT: anything on it, in any state
     grep -qi ":$(printf '%04X' "$1") " /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# start_server MODE: picks a free port below the ephemeral range (so that
-# no client connection takes it), configures the server and waits until it
-# listens. Sets $mode, $port and $server_pid.
+# start_server MODE [PREFIX...]: picks a free port below the ephemeral
+# range (so that no client connection takes it), configures the server and
+# waits until it listens. Sets $mode, $port and $server_pid. MODE "custom"
+# runs the server behind PREFIX (stop_server then sets $server_status).
 start_server() {
     mode=$1
+    shift
     case "$mode" in
         none) set -- setsid ;;
         # The exit bound is generous: on a machine busy with other tests a
@@ -87,6 +90,7 @@ start_server() {
         preload) set -- setsid env "LD_PRELOAD=$lc_preload" LINGERCLOSE_EXIT_TIMEOUT=10s \
             LINGERCLOSE_LOG=info ;;
         launcher) set -- setsid "$LC_LAUNCHER" ;;
+        custom) set -- setsid "$@" ;;
     esac
     for attempt in 1 2 3 4 5; do
         port=$((20000 + ($$ * 7 + attempt * 131 + $(od -An -N2 -tu2 /dev/urandom)) % 12000))
@@ -104,7 +108,9 @@ start_server() {
         stop_server
     done
     cat "$tmp/server-$mode.out" >&2
-    fail "the server did not start listening"
+    # (a caller that goes on after a failure names its own handler)
+    "${on_start_failure:-fail}" "the server did not start listening (exit status $server_status)"
+    return 1
 }
 
 # received EXPECT HEAD: how many of TRIES responses starting with EXPECT
@@ -153,6 +159,74 @@ finish() {
         exit 1
     fi
     echo "PASS: $1 delivers every early response under the library"
+}
+
+# ---- the servers' configurations, shared by the real-server tests and
+# tests/sandbox.sh (each takes the program's path in $nginx, $redis or
+# $webfsd, the port in $port, and writes under $tmp) ----------------------
+
+# nginx: a server that lingers itself (nginx's default) and one that does
+# not (server_name no-lingering).
+nginx_configure() {
+    mkdir -p "$tmp/nginx/www"
+    echo ok >"$tmp/nginx/www/index.html"
+    chmod -R a+rX "$tmp/nginx"
+    cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events {
+    worker_connections 64;
+}
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/client_body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    root $tmp/nginx/www;
+    server {
+        listen 127.0.0.1:$port;
+        server_name localhost;
+    }
+    server {
+        listen 127.0.0.1:$port;
+        server_name no-lingering;
+        lingering_close off;
+    }
+}
+CONF
+}
+nginx_exec() {
+    exec "$@" "$nginx" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
+        -g 'daemon off;'
+}
+
+redis_configure() {
+    cat >"$tmp/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+daemonize no
+save ""
+appendonly no
+dir $tmp
+logfile ""
+CONF
+}
+redis_exec() {
+    exec "$@" "$redis" "$tmp/redis.conf"
+}
+
+webfsd_configure() {
+    mkdir -p "$tmp/www"
+    echo ok >"$tmp/www/index.html"
+}
+# -F: foreground. The MIME types file is given so that the server reads
+# nothing outside its directory.
+webfsd_exec() {
+    : >"$tmp/mime.types"
+    exec "$@" "$webfsd" -F -4 -i 127.0.0.1 -p "$port" -r "$tmp/www" -m "$tmp/mime.types"
 }
 
 # Whatever the caller's environment holds must not tune the library here.

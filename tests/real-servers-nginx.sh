@@ -15,42 +15,8 @@
 nginx=$(find_program nginx) ||
     skip "nginx is not installed (apt-get install nginx-light; ./bootstrap does it as root)"
 
-configure_server() {
-    mkdir -p "$tmp/nginx/www"
-    echo ok >"$tmp/nginx/www/index.html"
-    chmod -R a+rX "$tmp/nginx"
-    cat >"$tmp/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log;
-events {
-    worker_connections 64;
-}
-http {
-    access_log off;
-    client_body_temp_path $tmp/nginx/client_body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
-    root $tmp/nginx/www;
-    server {
-        listen 127.0.0.1:$port;
-        server_name localhost;
-    }
-    server {
-        listen 127.0.0.1:$port;
-        server_name no-lingering;
-        lingering_close off;
-    }
-}
-CONF
-}
-
-exec_server() {
-    exec "$@" "$nginx" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
-        -g 'daemon off;'
-}
+configure_server() { nginx_configure; }
+exec_server() { nginx_exec "$@"; }
 
 for mode in none preload; do
     start_server "$mode"

@@ -13,21 +13,8 @@
 redis=$(find_program redis-server) ||
     skip "redis-server is not installed (apt-get install redis-server; ./bootstrap does it as root)"
 
-configure_server() {
-    cat >"$tmp/redis.conf" <<CONF
-bind 127.0.0.1
-port $port
-daemonize no
-save ""
-appendonly no
-dir $tmp
-logfile ""
-CONF
-}
-
-exec_server() {
-    exec "$@" "$redis" "$tmp/redis.conf"
-}
+configure_server() { redis_configure; }
+exec_server() { redis_exec "$@"; }
 
 for mode in none launcher; do
     start_server "$mode"

@@ -11,17 +11,8 @@
 webfsd=$(find_program webfsd) ||
     skip "webfsd is not installed (apt-get install webfs; ./bootstrap does it as root)"
 
-configure_server() {
-    mkdir -p "$tmp/www"
-    echo ok >"$tmp/www/index.html"
-}
-
-# -F: foreground. The MIME types file is given so that the server reads
-# nothing outside its directory.
-exec_server() {
-    : >"$tmp/mime.types"
-    exec "$@" "$webfsd" -F -4 -i 127.0.0.1 -p "$port" -r "$tmp/www" -m "$tmp/mime.types"
-}
+configure_server() { webfsd_configure; }
+exec_server() { webfsd_exec "$@"; }
 
 for mode in none preload; do
     start_server "$mode"

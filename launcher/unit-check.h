@@ -1,0 +1,17 @@
+/* 'lingerclose --check --unit UNIT': whether a systemd unit's sandbox
+ * (SystemCallFilter=, RestrictAddressFamilies=, ...) forbids something the
+ * library does. */
+#ifndef LINGERCLOSE_UNIT_CHECK_H
+#define LINGERCLOSE_UNIT_CHECK_H
+
+#include <stdbool.h>
+
+#include "check.h"
+
+/* unit: a unit name (read with 'systemctl cat' when systemd runs, else
+ * from the unit directories and their drop-ins) or a path to a unit file
+ * (with the drop-ins of PATH.d/). Reports one finding per setting that
+ * forbids something the library needs; returns true when there is none. */
+bool check_unit(const char *unit, finding_fn report, void *context);
+
+#endif
