@@ -347,7 +347,9 @@ static int parse_options(int argc, char **argv, enum action *action)
 }
 
 /* A launcher run from the build tree uses the library built next to it, so
- * that it can be tried and tested before it is installed. */
+ * that it can be tried and tested before it is installed. Only there: an
+ * installed launcher must never load whatever sits in a shim/.libs beside
+ * its directory. */
 static bool build_tree_library(char *path, size_t size)
 {
     char exe[PATH_MAX];
@@ -359,6 +361,10 @@ static bool build_tree_library(char *path, size_t size)
     if (!slash)
         return false;
     *slash = '\0';
+    struct stat here, build_tree;
+    if (stat(exe, &here) != 0 || stat(LC_BUILDDIR, &build_tree) != 0 ||
+        here.st_dev != build_tree.st_dev || here.st_ino != build_tree.st_ino)
+        return false;
     int len = snprintf(path, size, "%s/shim/.libs/" LIBRARY_NAME, exe);
     return len > 0 && (size_t)len < size;
 }

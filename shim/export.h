@@ -9,12 +9,23 @@
 #define LC_EXPORT __attribute__((visibility("default")))
 
 extern _Atomic bool lc_initialised;
+/* Children started with clone(CLONE_VM) that may be running: they run in
+ * this process's memory, where the library's state is not theirs. */
+extern _Atomic int lc_memory_sharing_children;
+
+/* Whether the caller is the process this memory belongs to (and not a
+ * clone(CLONE_VM) child running in it). */
+bool lc_in_owner_process(void);
 
 /* False until the constructor has resolved the real functions and read the
- * configuration: until then every hook is a plain pass-through. */
+ * configuration, and in a child running in its parent's memory: then every
+ * hook is a plain pass-through. */
 static inline bool lc_ready(void)
 {
-    return atomic_load_explicit(&lc_initialised, memory_order_acquire);
+    if (!atomic_load_explicit(&lc_initialised, memory_order_acquire))
+        return false;
+    return atomic_load_explicit(&lc_memory_sharing_children, memory_order_relaxed) == 0 ||
+           lc_in_owner_process();
 }
 
 #endif

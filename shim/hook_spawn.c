@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,7 +57,11 @@ LC_EXPORT FILE *popen(const char *command, const char *type)
 }
 
 /* The three optional arguments are passed on whether the caller gave them
- * or not: clone() reads each only when a flag asks for it. */
+ * or not: clone() reads each only when a flag asks for it. A child sharing
+ * this memory (CLONE_VM, as posix_spawn implementations and vfork-style
+ * spawners use) makes every hook look at who calls it: the child's pass
+ * straight through. With CLONE_VFORK the child is done (exec'd or ended)
+ * when the call returns here; without it, it may run for good. */
 LC_EXPORT int clone(int (*start)(void *), void *stack, int flags, void *arg, ...)
 {
     va_list ap;
@@ -66,11 +71,16 @@ LC_EXPORT int clone(int (*start)(void *), void *stack, int flags, void *arg, ...
     pid_t *child_tid = va_arg(ap, pid_t *);
     va_end(ap);
     bool child_process = !(flags & CLONE_THREAD);
+    bool shares_memory = child_process && (flags & CLONE_VM);
+    if (shares_memory)
+        atomic_fetch_add(&lc_memory_sharing_children, 1);
     if (child_process)
         lc_children_uncounted_start_begin();
     int rc = lc_real_clone(start, stack, flags, arg, parent_tid, tls, child_tid);
     if (child_process)
         lc_children_uncounted_start_end();
+    if (shares_memory && ((flags & CLONE_VFORK) || rc < 0))
+        atomic_fetch_sub(&lc_memory_sharing_children, 1);
     return rc;
 }
 

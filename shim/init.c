@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "adopt.h"
 #include "conf.h"
@@ -17,6 +19,15 @@
 #include "stats_file.h"
 
 _Atomic bool lc_initialised;
+_Atomic int lc_memory_sharing_children;
+static _Atomic pid_t owner_pid;
+
+/* A system call, not a cached value: a clone(CLONE_VM) child shares the
+ * memory any cache would live in. */
+bool lc_in_owner_process(void)
+{
+    return (pid_t)syscall(SYS_getpid) == atomic_load_explicit(&owner_pid, memory_order_relaxed);
+}
 
 /* fork() copies every descriptor: each socket gets one more holder, in
  * counts that parent and child share from now on. */
@@ -34,6 +45,8 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+    atomic_store(&owner_pid, (pid_t)syscall(SYS_getpid));
+    atomic_store(&lc_memory_sharing_children, 0);
     lc_park_forget_in_child();
     lc_drain_atfork_child();
     lc_stats_reset();
@@ -44,6 +57,7 @@ static void atfork_child(void)
 __attribute__((constructor)) static void lingerclose_init(void)
 {
     lc_real_resolve();
+    atomic_store(&owner_pid, (pid_t)syscall(SYS_getpid));
     lc_conf_init();
     lc_log(LC_LOG_DEBUG,
            "%s %s loaded: mode=%s idle-timeout=%ums timeout=%ums exit-timeout=%ums "

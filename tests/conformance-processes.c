@@ -837,3 +837,44 @@ Test(processes, log_lines_never_reach_an_inetd_client_on_stderr)
         cr_expect_eq(server_wait(&s, 20000), 0, "the wrapper or a service failed");
     }
 }
+
+/* ---- a child running in the parent's memory ------------------------- */
+
+static char *clone_vfork_run(bool preload, char **reply_text)
+{
+    const char *const env[] = { "LINGERCLOSE_LOG=debug", NULL };
+    struct server s;
+    pattern_start(&s, "clone-vfork", preload, NULL, env);
+    int fd = client_connect(AF_INET, s.port);
+    cr_expect_eq(client_send(fd, "one\ntwo\n", 8), 0);
+    struct reply r;
+    client_read_reply(fd, &r);
+    close(fd);
+    *reply_text = strndup(r.data ? r.data : "", r.len);
+    reply_free(&r);
+    cr_expect_eq(server_wait(&s, 10000), 0, "the server failed: %s", server_stderr(&s));
+    return server_stderr(&s);
+}
+
+/* A clone(CLONE_VM | CLONE_VFORK) child that fails to exec and calls
+ * _exit() runs the library's hooks in its parent's memory: they must pass
+ * straight through, or its "exit" lingers on the parent's connection
+ * (FIN sent, unread input discarded) while the parent still uses it. */
+Test(processes, clone_vm_child_leaves_the_parents_connections_alone)
+{
+    char *with_reply, *without_reply;
+    char *with_log = clone_vfork_run(true, &with_reply);
+    char *without_log = clone_vfork_run(false, &without_reply);
+    char *with_obs = observations(with_log), *without_obs = observations(without_log);
+    cr_expect_str_eq(with_obs, "helper_status 127\nsecond_line two\nanswer written\n", "%s", with_log);
+    cr_expect_str_eq(with_obs, without_obs);
+    cr_expect_str_eq(with_reply, "ok\n");
+    cr_expect_eq(count_lines_with(with_log, "_exit: fd"), 0,
+                 "the child's _exit decided on the parent's sockets: %s", with_log);
+    free(with_obs);
+    free(without_obs);
+    free(with_reply);
+    free(without_reply);
+    free(with_log);
+    free(without_log);
+}

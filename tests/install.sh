@@ -22,6 +22,9 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES DESTDIR LD_PRELOAD
 unset LINGERCLOSE_MODE LINGERCLOSE_LOG LINGERCLOSE_LOG_TARGET LINGERCLOSE_PORTS \
     LINGERCLOSE_EXCLUDE_PORTS LINGERCLOSE_STATS_FILE
 
+# wait_bounded; this script's fail below counts and goes on.
+. "$(dirname "$0")/test-lib.sh"
+
 tries=20
 body_bytes=1000000
 
@@ -105,6 +108,20 @@ if grep -q '\.la$' "$tmp/installed"; then
     fail "no libtool archive is installed"
 else
     pass "no libtool archive is installed"
+fi
+
+# Only a launcher in the build tree uses the library built beside it: an
+# installed one never loads a file planted in a shim/.libs beside its own
+# directory (whoever may write there could run code in every service).
+if [ -x "$launcher" ] && [ -n "$library" ]; then
+    mkdir -p "$prefix/bin/shim/.libs" &&
+        printf 'not a library\n' >"$prefix/bin/shim/.libs/liblingerclose.so"
+    preloaded=$("$launcher" -- env 2>/dev/null | sed -n 's/^LD_PRELOAD=//p')
+    rm -rf "$prefix/bin/shim"
+    case ":$preloaded:" in
+        *":$library:"*) pass "the installed launcher preloads the installed library, not a planted one" ;;
+        *) fail "the installed launcher preloads the installed library, not a planted one (LD_PRELOAD=$preloaded)" ;;
+    esac
 fi
 
 # Every man page of the sources, in the section its name gives.
