@@ -56,21 +56,49 @@ int lc_log_enter_own_table(void)
     struct stat st;
     if (fstat(STDERR_FILENO, &st) != 0 || !is_startup_stderr(&st))
         return -1;
-    if (S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)) {
-        atomic_store(&own_table_stderr, OWN_STDERR_KEPT);
-        return STDERR_FILENO;
+    if (reopens(st.st_mode)) {
+        atomic_store(&own_table_stderr, OWN_STDERR_REOPENED);
+        return -1;
     }
-    atomic_store(&own_table_stderr, OWN_STDERR_REOPENED);
-    return -1;
+    atomic_store(&own_table_stderr, OWN_STDERR_KEPT);
+    return STDERR_FILENO;
 }
 
 /* A socket (the journal's stream) is never waited for: a stalled journal
- * loses the line rather than stall a drain. */
+ * loses the line rather than stall the caller. */
 static bool write_whole(int fd, const char *line, size_t n, bool socket)
 {
     long written = socket ? syscall(SYS_sendto, fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0)
                           : syscall(SYS_write, fd, line, n);
     return written == (long)n;
+}
+
+/* Writes to fd only if it is the start-up stderr. */
+static bool write_if_startup_stderr(int fd, const char *line, size_t n)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && is_startup_stderr(&st) &&
+           write_whole(fd, line, n, S_ISSOCK(st.st_mode));
+}
+
+static bool reopens(mode_t type)
+{
+    return S_ISFIFO(type) || S_ISCHR(type);
+}
+
+/* A pipe or a terminal is opened anew, non-blocking, through the program's
+ * descriptor: a full pipe or a stopped terminal loses the line instead of
+ * stalling a close() or the drain thread, and the program's own descriptor
+ * keeps its mode. -1 with errno ENOENT: no /proc here. */
+static int write_reopened(const char *line, size_t n)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, PROGRAM_STDERR,
+                          O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    bool written = write_if_startup_stderr(fd, line, n);
+    syscall(SYS_close, fd);
+    return written;
 }
 
 static bool write_from_own_table(const char *line, size_t n)
@@ -85,16 +113,9 @@ static bool write_from_own_table(const char *line, size_t n)
             syscall(SYS_close, STDERR_FILENO);
             return false;
         }
-        return write_whole(STDERR_FILENO, line, n, S_ISSOCK(startup_stderr.type));
-    case OWN_STDERR_REOPENED: {
-        int fd = (int)syscall(SYS_openat, AT_FDCWD, PROGRAM_STDERR,
-                              O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0)
-            return false;
-        bool written = fstat(fd, &st) == 0 && is_startup_stderr(&st) && write_whole(fd, line, n, false);
-        syscall(SYS_close, fd);
-        return written;
-    }
+        return write_if_startup_stderr(STDERR_FILENO, line, n);
+    case OWN_STDERR_REOPENED:
+        return write_reopened(line, n) == 1;
     default:
         return false;
     }
@@ -109,12 +130,15 @@ static bool write_to_stderr(const char *line, size_t n)
         return false;
     if (in_own_table)
         return write_from_own_table(line, n);
+    if (reopens(startup_stderr.type)) {
+        int written = write_reopened(line, n);
+        if (written >= 0 || errno != ENOENT)
+            return written == 1;
+    }
     int fd = (int)syscall(SYS_fcntl, STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
     if (fd < 0)
         return false;
-    struct stat st;
-    bool written = fstat(fd, &st) == 0 && is_startup_stderr(&st) &&
-                   write_whole(fd, line, n, false);
+    bool written = write_if_startup_stderr(fd, line, n);
     syscall(SYS_close, fd);
     return written;
 }
