@@ -18,7 +18,7 @@
 static const char *const names[] = {
     "LINGERCLOSE_LOG",          "LINGERCLOSE_MODE",      "LINGERCLOSE_IDLE_TIMEOUT",
     "LINGERCLOSE_TIMEOUT",      "LINGERCLOSE_EXIT_TIMEOUT", "LINGERCLOSE_MAX_BYTES",
-    "LINGERCLOSE_MAX_SOCKETS",
+    "LINGERCLOSE_MAX_QUEUED",   "LINGERCLOSE_MAX_SOCKETS",
 };
 #define VARIABLES (sizeof names / sizeof names[0])
 #define VALUE_MAX 512
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.total_timeout_ms < LC_MIN_TIMEOUT_MS || c.total_timeout_ms > LC_MAX_TIMEOUT_MS ||
         c.exit_timeout_ms > LC_MAX_EXIT_TIMEOUT_MS)
         abort();
-    if (c.max_bytes > LC_MAX_MAX_BYTES || c.max_sockets < LC_MIN_MAX_SOCKETS ||
+    if (c.max_bytes > LC_MAX_MAX_BYTES || c.max_queued > LC_MAX_MAX_BYTES || c.max_sockets < LC_MIN_MAX_SOCKETS ||
         c.max_sockets > LC_MAX_MAX_SOCKETS)
         abort();
 

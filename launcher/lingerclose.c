@@ -109,6 +109,7 @@ enum option_id {
     SETTING_EXIT_TIMEOUT,
     SETTING_MAX_SOCKETS,
     SETTING_MAX_BYTES,
+    SETTING_MAX_QUEUED,
     SETTING_PORTS,
     SETTING_EXCLUDE_PORTS,
     SETTING_STATS_FILE,
@@ -131,6 +132,7 @@ static const struct setting settings[SETTING_COUNT] = {
                                LC_ACCEPTED_EXIT_DURATION },
     [SETTING_MAX_SOCKETS] = { "LINGERCLOSE_MAX_SOCKETS", valid_count, LC_ACCEPTED_COUNT },
     [SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", valid_size, LC_ACCEPTED_SIZE },
+    [SETTING_MAX_QUEUED] = { "LINGERCLOSE_MAX_QUEUED", valid_size, LC_ACCEPTED_SIZE },
     [SETTING_PORTS] = { "LINGERCLOSE_PORTS", valid_port_list, LC_ACCEPTED_PORTS },
     [SETTING_EXCLUDE_PORTS] = { "LINGERCLOSE_EXCLUDE_PORTS", valid_port_list, LC_ACCEPTED_PORTS },
     [SETTING_STATS_FILE] = { "LINGERCLOSE_STATS_FILE", valid_stats_file, LC_ACCEPTED_STATS_FILE },
@@ -147,6 +149,7 @@ static const struct option long_options[] = {
     { "exit-timeout", required_argument, NULL, SETTING_EXIT_TIMEOUT },
     { "max-sockets", required_argument, NULL, SETTING_MAX_SOCKETS },
     { "max-bytes", required_argument, NULL, SETTING_MAX_BYTES },
+    { "max-queued", required_argument, NULL, SETTING_MAX_QUEUED },
     { "ports", required_argument, NULL, SETTING_PORTS },
     { "exclude-ports", required_argument, NULL, SETTING_EXCLUDE_PORTS },
     { "stats-file", required_argument, NULL, SETTING_STATS_FILE },
@@ -192,7 +195,10 @@ static void print_help(void)
           "                         16 to 16384)\n"
           "  --max-bytes=SIZE       discard at most SIZE bytes per socket; SIZE takes\n"
           "                         a K, M or G suffix, 0 or 'unlimited' for no cap\n"
-          "                         (default: unlimited)\n"
+"                         (default: unlimited)\n"
+          "  --max-queued=SIZE      hold at most SIZE bytes of unacknowledged output in\n"
+          "                         lingering sockets together; beyond it a close is\n"
+          "                         plain; 0 or 'unlimited' for no cap (default: 64M)\n"
           "  --ports=LIST           linger only on sockets whose local port is in LIST,\n"
           "                         such as 80,443,8000-8099 (default: every port)\n"
           "  --exclude-ports=LIST   never linger on sockets whose local port is in LIST\n"

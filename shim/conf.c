@@ -17,6 +17,7 @@ struct lc_conf lc_conf = {
     .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
     .exit_timeout_ms = LC_DEFAULT_EXIT_TIMEOUT_MS,
     .max_bytes = 0,
+    .max_queued = LC_DEFAULT_MAX_QUEUED,
     .max_sockets = 256,
     .log_level = LC_LOG_WARN,
     .stats_interval_ms = LC_DEFAULT_STATS_INTERVAL_MS,
@@ -296,6 +297,7 @@ void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
         .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
         .exit_timeout_ms = LC_DEFAULT_EXIT_TIMEOUT_MS,
         .max_bytes = 0,
+        .max_queued = LC_DEFAULT_MAX_QUEUED,
         .max_sockets = lc_default_max_sockets(nofile_soft_limit),
         .log_level = LC_LOG_WARN,
         .log_target = LC_LOG_TARGET_STDERR,
@@ -373,6 +375,11 @@ void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn
     text = getenv_fn("LINGERCLOSE_MAX_BYTES");
     if (text && !lc_parse_size(text, LC_MAX_MAX_BYTES, &conf->max_bytes))
         complain_about(complain, "LINGERCLOSE_MAX_BYTES", text, LC_ACCEPTED_SIZE, "unlimited");
+
+    text = getenv_fn("LINGERCLOSE_MAX_QUEUED");
+    if (text && !lc_parse_size(text, LC_MAX_MAX_BYTES, &conf->max_queued))
+        complain_about(complain, "LINGERCLOSE_MAX_QUEUED", text, LC_ACCEPTED_SIZE,
+                       LC_DEFAULT_MAX_QUEUED_TEXT);
 
     text = getenv_fn("LINGERCLOSE_MAX_SOCKETS");
     if (text && !lc_parse_count(text, LC_MIN_MAX_SOCKETS, LC_MAX_MAX_SOCKETS, &conf->max_sockets)) {

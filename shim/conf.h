@@ -31,6 +31,7 @@ struct lc_conf {
     uint32_t total_timeout_ms;
     uint32_t exit_timeout_ms; /* 0: no lingering when the process ends */
     uint64_t max_bytes; /* 0: no cap */
+    uint64_t max_queued; /* output not yet acknowledged, all lingering sockets together; 0: no cap */
     uint32_t max_sockets;
     enum lc_log_level log_level;
     enum lc_log_target log_target;
@@ -50,6 +51,14 @@ struct lc_conf {
 #define LC_DEFAULT_EXIT_TIMEOUT_MS 2000u
 #define LC_MAX_EXIT_TIMEOUT_MS 60000u
 #define LC_MAX_MAX_BYTES (UINT64_C(1) << 50) /* 1 PiB: "never" */
+/* What peers that do not read may keep in a process's send queues through
+ * lingering closes: sixteen sockets with the largest send buffer Linux
+ * gives by default (net.ipv4.tcp_wmem's 4 MiB), or thousands of ordinary
+ * responses, which the peer acknowledges within a round trip anyway; a
+ * small share of the memory at which the kernel's TCP memory pressure
+ * begins (net.ipv4.tcp_mem) on all but the smallest machines. */
+#define LC_DEFAULT_MAX_QUEUED (UINT64_C(64) << 20)
+#define LC_DEFAULT_MAX_QUEUED_TEXT "64M"
 #define LC_DEFAULT_STATS_INTERVAL_MS 10000u
 #define LC_MIN_STATS_INTERVAL_MS 1000u
 #define LC_MAX_STATS_INTERVAL_MS 3600000u

@@ -17,6 +17,7 @@ static const char *const reason_names[LC_REASON_COUNT] = {
     [LC_PLAIN_CAPACITY] = "capacity",
     [LC_PLAIN_UNAVAILABLE] = "unavailable",
     [LC_PLAIN_PORT_FILTERED] = "port-filtered",
+    [LC_PLAIN_QUEUE_CAP] = "queue-cap",
     [LC_LINGER_UNREAD] = "unread-input",
     [LC_LINGER_ALWAYS] = "mode-always",
     [LC_LINGER_APP_SHUT_RD] = "app-shut-rd",

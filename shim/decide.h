@@ -62,6 +62,7 @@ enum lc_reason {
     LC_PLAIN_CAPACITY,
     LC_PLAIN_UNAVAILABLE,
     LC_PLAIN_PORT_FILTERED,
+    LC_PLAIN_QUEUE_CAP,
     /* lingering close */
     LC_LINGER_UNREAD,
     LC_LINGER_ALWAYS,

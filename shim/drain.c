@@ -8,7 +8,12 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -43,6 +48,11 @@ static ssize_t own_recv(int fd, void *buf, size_t len, int flags)
     return (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
 }
 
+static int own_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+    return (int)syscall(SYS_getsockopt, fd, level, name, value, len);
+}
+
 enum { IDLE, STARTING, RUNNING, FAILED };
 
 #define NONE (-1)
@@ -55,13 +65,25 @@ enum { IDLE, STARTING, RUNNING, FAILED };
 /* One lingering socket. Two intrusive lists keep the deadlines ordered for
  * free: "by_start" in hand-off order (total timeout), "by_activity" in
  * order of last data (idle timeout), so the next deadline is always at one
- * of the two heads. */
+ * of the two heads.
+ *
+ * A socket handed over with output not yet acknowledged ("queued", as
+ * counted against LINGERCLOSE_MAX_QUEUED) is also asked, at most once per
+ * idle timeout and only when the thread is awake for it anyway, whether the
+ * peer has read anything since the last look: whether it acknowledged
+ * beyond "window_edge", the right edge of the window it advertised then
+ * (at "output_checked_ms"). A peer does not move that edge until its
+ * program reads; what was in flight, or fitted in its window, it
+ * acknowledges all the same. */
 struct slot {
     int fd; /* NONE: free, and next_start links the free list */
     int32_t prev_start, next_start;
     int32_t prev_activity, next_activity;
     int64_t start_ms, last_ms;
     uint64_t bytes;
+    uint32_t queued;
+    uint64_t window_edge;
+    int64_t output_checked_ms;
 };
 
 struct list {
@@ -70,6 +92,9 @@ struct list {
 
 static _Atomic int start_state = IDLE;
 static _Atomic uint32_t in_flight;
+/* Output not yet acknowledged that lingering sockets held when they were
+ * handed over, less what has been acknowledged or closed since. */
+static _Atomic uint64_t queued_total;
 static _Atomic int start_failures_logged;
 
 /* The program's side of the hand-off: a socket whose other end only the
@@ -150,6 +175,34 @@ void lc_drain_unreserve(void)
     atomic_fetch_sub_explicit(&in_flight, 1, memory_order_acq_rel);
 }
 
+bool lc_drain_account_output(int fd, uint32_t *queued)
+{
+    int unacked = 0;
+    *queued = 0;
+    if (ioctl(fd, SIOCOUTQ, &unacked) != 0 || unacked <= 0)
+        return true;
+    uint64_t total = atomic_fetch_add_explicit(&queued_total, (uint64_t)unacked,
+                                               memory_order_relaxed) +
+                     (uint64_t)unacked;
+    if (lc_conf.max_queued && total > lc_conf.max_queued) {
+        lc_drain_unaccount_output((uint32_t)unacked);
+        return false;
+    }
+    *queued = (uint32_t)unacked;
+    return true;
+}
+
+/* Never below zero, whatever happens to the counts (a fork resets the
+ * total in the child while a hand-off may still give back its part). */
+void lc_drain_unaccount_output(uint32_t queued)
+{
+    uint64_t old = atomic_load_explicit(&queued_total, memory_order_relaxed), left;
+    do
+        left = old > queued ? old - queued : 0;
+    while (!atomic_compare_exchange_weak_explicit(&queued_total, &old, left, memory_order_relaxed,
+                                                  memory_order_relaxed));
+}
+
 uint32_t lc_drain_in_flight(void)
 {
     return atomic_load_explicit(&in_flight, memory_order_relaxed);
@@ -190,10 +243,9 @@ int lc_drain_move_to_private(int fd)
     return moved < 0 ? NONE : moved;
 }
 
-bool lc_drain_submit(int fd)
+bool lc_drain_submit(int fd, uint32_t queued)
 {
-    char byte = 0;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    struct iovec iov = { .iov_base = &queued, .iov_len = sizeof queued };
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -214,7 +266,8 @@ bool lc_drain_submit(int fd)
     handing_off++; /* (a signal handler's close may nest in this one) */
     atomic_fetch_add(&handoffs_sending, 1);
     int to = atomic_load(&handoff_fd);
-    bool sent = to >= 0 && lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+    bool sent = to >= 0 &&
+                lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof queued;
     atomic_fetch_sub(&handoffs_sending, 1);
     handing_off--;
     return sent;
@@ -323,6 +376,16 @@ static void finish(int32_t index, enum lc_drain_end why)
     int fd = s->fd;
     long long lived_ms = (long long)(lc_now_ms() - s->start_ms);
     unsigned long long bytes = (unsigned long long)s->bytes;
+    /* A peer that read nothing of our output for the idle timeout would
+     * keep it queued for minutes in a kernel orphan probing its closed
+     * window; a reset frees it now. With its input unread that is what a
+     * plain close would have done; a peer that neither sends nor reads
+     * loses the rest of a response it was not reading. */
+    if (why == LC_END_STALLED) {
+        struct linger abortive = { .l_onoff = 1, .l_linger = 0 };
+        syscall(SYS_setsockopt, s->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    }
+    lc_drain_unaccount_output(s->queued);
     own_close(fd);
     slot_free(index);
     lc_count(&lc_stats.drain_ended[why], 1);
@@ -331,7 +394,59 @@ static void finish(int32_t index, enum lc_drain_end why)
               lc_drain_end_name(why), lived_ms, bytes);
 }
 
-static void adopt(int fd, int64_t now)
+#define HAS_TCP_INFO_FIELD(len, field) \
+    ((len) >= offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field))
+
+/* The right edge of the peer's window; before Linux 5.4, which does not
+ * say its window, what it has acknowledged (any progress then counts). */
+static uint64_t window_edge(const struct tcp_info *info, socklen_t len)
+{
+    return info->tcpi_bytes_acked + (HAS_TCP_INFO_FIELD(len, tcpi_snd_wnd) ? info->tcpi_snd_wnd : 0);
+}
+
+/* Whether the peer has stopped taking our output: some is still
+ * unacknowledged and the peer has read nothing since the last look, at
+ * least an idle timeout ago. What has been acknowledged meanwhile no
+ * longer counts against LINGERCLOSE_MAX_QUEUED. */
+static bool output_stalled(struct slot *s, int64_t now)
+{
+    int unacked = 0;
+    if ((int)syscall(SYS_ioctl, s->fd, SIOCOUTQ, &unacked) != 0 || unacked <= 0)
+        unacked = 0;
+    if ((uint32_t)unacked < s->queued) {
+        lc_drain_unaccount_output(s->queued - (uint32_t)unacked);
+        s->queued = (uint32_t)unacked;
+    }
+    if (s->queued == 0)
+        return false;
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (own_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
+        return false; /* the timeouts end it */
+    bool stalled = info.tcpi_bytes_acked <= s->window_edge;
+    s->window_edge = window_edge(&info, len);
+    s->output_checked_ms = now;
+    return stalled;
+}
+
+/* At hand-off there is no earlier look to compare with, but the kernel
+ * knows: a closed window, and no data sent for the idle timeout, is a peer
+ * that has taken nothing for that long. */
+static bool output_stalled_at_handoff(struct slot *s, int64_t now)
+{
+    s->output_checked_ms = now;
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (own_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
+        return false;
+    s->window_edge = window_edge(&info, len);
+    return HAS_TCP_INFO_FIELD(len, tcpi_snd_wnd) && info.tcpi_snd_wnd == 0 &&
+           info.tcpi_last_data_sent >= lc_conf.idle_timeout_ms;
+}
+
+static void adopt(int fd, uint32_t queued, int64_t now)
 {
     int32_t index = slot_alloc();
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
@@ -341,21 +456,24 @@ static void adopt(int fd, int64_t now)
         if (index != NONE)
             slot_free(index);
         lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
+        lc_drain_unaccount_output(queued);
         own_close(fd);
         lc_drain_unreserve();
         log_later(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closed it", fd, error);
         return;
     }
-    slots[index] = (struct slot){ .fd = fd, .start_ms = now, .last_ms = now };
+    slots[index] = (struct slot){ .fd = fd, .start_ms = now, .last_ms = now, .queued = queued };
     list_append(&by_start, index, LINKS(start));
     list_append(&by_activity, index, LINKS(activity));
+    if (queued && output_stalled_at_handoff(&slots[index], now))
+        finish(index, LC_END_STALLED);
 }
 
 static void adopt_handoffs(int64_t now)
 {
     for (;;) {
-        char byte;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        uint32_t queued = 0;
+        struct iovec iov = { .iov_base = &queued, .iov_len = sizeof queued };
         union {
             char buf[CMSG_SPACE(16 * sizeof(int))];
             struct cmsghdr align;
@@ -387,7 +505,7 @@ static void adopt_handoffs(int64_t now)
                 int fd;
                 memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
                 if (i == 0)
-                    adopt(fd, now);
+                    adopt(fd, n == (ssize_t)sizeof queued ? queued : 0, now);
                 else
                     own_close(fd);
             }
@@ -428,6 +546,13 @@ static void service(int32_t index, int64_t now)
                 list_remove(&by_activity, index, LINKS(activity));
                 list_append(&by_activity, index, LINKS(activity));
             }
+            /* Input alone keeps a drain alive: a peer that floods us and
+             * reads nothing is looked at here, once per idle timeout. */
+            if (s->queued && now - s->output_checked_ms >= lc_conf.idle_timeout_ms &&
+                output_stalled(s, now)) {
+                finish(index, LC_END_STALLED);
+                return;
+            }
             if (lc_conf.max_bytes && s->bytes >= lc_conf.max_bytes) {
                 finish(index, LC_END_BYTES);
                 return;
@@ -452,8 +577,11 @@ static void expire(int64_t now)
            slots[by_start.head].start_ms + lc_conf.total_timeout_ms <= now)
         finish(by_start.head, LC_END_TOTAL);
     while (by_activity.head != NONE &&
-           slots[by_activity.head].last_ms + lc_conf.idle_timeout_ms <= now)
-        finish(by_activity.head, LC_END_IDLE);
+           slots[by_activity.head].last_ms + lc_conf.idle_timeout_ms <= now) {
+        struct slot *s = &slots[by_activity.head];
+        finish(by_activity.head,
+               s->queued && output_stalled(s, now) ? LC_END_STALLED : LC_END_IDLE);
+    }
 }
 
 static int wait_ms(int64_t now)
@@ -702,5 +830,6 @@ void lc_drain_atfork_child(void)
     receive_fd = epoll_fd = NONE;
     atomic_store(&handoffs_sending, 0);
     atomic_store(&in_flight, 0);
+    atomic_store(&queued_total, 0);
     atomic_store(&start_state, IDLE);
 }

@@ -1,7 +1,8 @@
 /* The drain engine: one background thread, started before the first
  * lingering close, that owns every lingering socket in a single epoll set,
  * discards their input and really closes each at the first of peer EOF,
- * error, idle timeout, total timeout or byte cap.
+ * error, idle timeout, total timeout or byte cap, or with a reset once the
+ * peer has taken none of the output still queued for the idle timeout.
  *
  * The thread keeps the sockets in a descriptor table of its own. close()
  * hands a socket over by sending it (SCM_RIGHTS) through a non-blocking
@@ -23,9 +24,17 @@ uint32_t lc_drain_in_flight(void);
 bool lc_drain_start(void);
 bool lc_drain_started(void);
 
-/* Sends the program's socket fd (with its reserved place) to the thread,
- * which then holds its own reference. */
-bool lc_drain_submit(int fd);
+/* Counts the output fd has not had acknowledged (SIOCOUTQ) against
+ * LINGERCLOSE_MAX_QUEUED: false, counting nothing, if it would go beyond.
+ * *queued is what was counted; async-signal-safe. */
+bool lc_drain_account_output(int fd, uint32_t *queued);
+/* Gives back what lc_drain_account_output counted, for a socket that did
+ * not go to the thread after all. */
+void lc_drain_unaccount_output(uint32_t queued);
+
+/* Sends the program's socket fd (with its reserved place and the output
+ * counted for it) to the thread, which then holds its own reference. */
+bool lc_drain_submit(int fd, uint32_t queued);
 
 /* The library's one descriptor in the program's table (the sending end),
  * or -1. */

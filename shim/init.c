@@ -61,10 +61,11 @@ __attribute__((constructor)) static void lingerclose_init(void)
     lc_conf_init();
     lc_log(LC_LOG_DEBUG,
            "%s %s loaded: mode=%s idle-timeout=%ums timeout=%ums exit-timeout=%ums "
-           "max-bytes=%llu max-sockets=%u",
+           "max-bytes=%llu max-queued=%llu max-sockets=%u",
            PACKAGE_NAME, PACKAGE_VERSION, lc_mode_name(lc_conf.mode), lc_conf.idle_timeout_ms,
            lc_conf.total_timeout_ms, lc_conf.exit_timeout_ms,
-           (unsigned long long)lc_conf.max_bytes, lc_conf.max_sockets);
+           (unsigned long long)lc_conf.max_bytes, (unsigned long long)lc_conf.max_queued,
+           lc_conf.max_sockets);
     /* Off means off: every hook stays a plain pass-through. */
     if (lc_conf.mode == LC_MODE_OFF)
         return;

@@ -113,18 +113,30 @@ static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason 
         *plain_reason = LC_PLAIN_CAPACITY;
         return false;
     }
+    /* Before the FIN, which SIOCOUTQ would count as a byte. */
+    uint32_t queued;
+    if (!lc_drain_account_output(fd, &queued)) {
+        lc_drain_unreserve();
+        *plain_reason = LC_PLAIN_QUEUE_CAP;
+        return false;
+    }
     if (!forget_epoll_registrations(fd, entry)) {
+        lc_drain_unaccount_output(queued);
         lc_drain_unreserve();
         *plain_reason = LC_PLAIN_EPOLL_UNKNOWN;
         return false;
     }
     if (lc_real_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN) {
+        lc_drain_unaccount_output(queued);
         lc_drain_unreserve();
         *plain_reason = LC_PLAIN_NOT_CONNECTED;
         return false;
     }
-    if (to_thread && lc_drain_submit(fd))
+    if (to_thread && lc_drain_submit(fd, queued))
         return true;
+    /* A parked socket is not the drain's: its output counts again once
+     * it is handed over. */
+    lc_drain_unaccount_output(queued);
     lc_drain_unreserve();
     return !to_thread && lc_park(fd);
 }

@@ -50,6 +50,11 @@ static bool is_startup_stderr(const struct stat *st)
            st->st_ino == startup_stderr.ino;
 }
 
+static bool reopens(mode_t type)
+{
+    return S_ISFIFO(type) || S_ISCHR(type);
+}
+
 int lc_log_enter_own_table(void)
 {
     in_own_table = true;
@@ -79,11 +84,6 @@ static bool write_if_startup_stderr(int fd, const char *line, size_t n)
     struct stat st;
     return fstat(fd, &st) == 0 && is_startup_stderr(&st) &&
            write_whole(fd, line, n, S_ISSOCK(st.st_mode));
-}
-
-static bool reopens(mode_t type)
-{
-    return S_ISFIFO(type) || S_ISCHR(type);
 }
 
 /* A pipe or a terminal is opened anew, non-blocking, through the program's

@@ -83,8 +83,13 @@ void lc_park_hand_to_drain(void)
         int fd = atomic_load(&parked_fd[i]);
         if (fd == EMPTY || !unpark(i, fd))
             continue;
+        uint32_t queued = 0;
         bool handed = lc_drain_reserve();
-        if (handed && !lc_drain_submit(fd)) {
+        if (handed && !lc_drain_account_output(fd, &queued)) {
+            lc_drain_unreserve();
+            handed = false;
+        } else if (handed && !lc_drain_submit(fd, queued)) {
+            lc_drain_unaccount_output(queued);
             lc_drain_unreserve();
             handed = false;
         }

@@ -14,6 +14,7 @@ static const char *const end_names[LC_END_COUNT] = {
     [LC_END_BYTES] = "byte-cap",
     [LC_END_ERROR] = "error",
     [LC_END_EXIT] = "exit-timeout",
+    [LC_END_STALLED] = "stalled",
 };
 
 const char *lc_drain_end_name(enum lc_drain_end end)

@@ -16,6 +16,7 @@ enum lc_drain_end {
     LC_END_BYTES,
     LC_END_ERROR,
     LC_END_EXIT, /* the process ended: LINGERCLOSE_EXIT_TIMEOUT */
+    LC_END_STALLED, /* the peer took none of our output for the idle timeout: reset */
     LC_END_COUNT
 };
 

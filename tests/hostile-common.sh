@@ -68,14 +68,16 @@ field() {
 }
 
 # server_start NAME [VAR=VALUE...]: hostile-server with that environment
-# (LD_PRELOAD of the library unless the environment says LD_PRELOAD=), its
-# stdin a pipe held open by descriptor 7. Sets server_pid and port.
+# (LD_PRELOAD of the library unless the environment says LD_PRELOAD=) and
+# the options in $server_options, its stdin a pipe held open by descriptor
+# 7. Sets server_pid and port.
 server_start() {
     name=$1
     shift
     server_name=$name
     mkfifo "$work/$name.in"
-    (ulimit -n 4200 && exec env LD_PRELOAD="$lc_preload" "$@" "$LC_HOSTILE_DIR/hostile-server") \
+    # shellcheck disable=SC2086
+    (ulimit -n 4200 && exec env LD_PRELOAD="$lc_preload" "$@" "$LC_HOSTILE_DIR/hostile-server" ${server_options:-}) \
         <"$work/$name.in" >"$work/$name.out" 2>"$work/$name.err" &
     server_job=$!
     exec 7>"$work/$name.in"

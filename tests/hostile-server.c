@@ -6,7 +6,12 @@
  * number of connections at once, so one silent client cannot stall it,
  * and it keeps count of its own failures.
  *
- *   hostile-server
+ *   hostile-server [-R SIZE]
+ *
+ * With -R, every request is answered "200 OK" with a body of SIZE bytes
+ * instead (a download): the server writes what its socket takes at once,
+ * with a send buffer as large as the kernel allows up to SIZE, and closes,
+ * so that a client that does not read leaves that much in the send queue.
  *
  * Prints "PORT <port> PID <pid>" once it listens on 127.0.0.1, serves until
  * its stdin is closed, then prints one line of counts:
@@ -14,6 +19,7 @@
  * and exits 0, or 1 if accept() ever failed (EMFILE, ENFILE, ENOMEM...). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +53,10 @@ struct request {
 static struct request **requests;
 static size_t requests_size;
 
+static size_t download_size;
+static char *download;
+static size_t download_len;
+
 static struct {
     unsigned long long served, early_errors, ok, closes, accept_errors, emfile, write_errors;
 } count;
@@ -77,8 +87,35 @@ static void finish(int fd)
     count.closes++;
 }
 
+/* Writes what the socket takes now: a client that does not read gets
+ * the rest never, and the server closes all the same. */
+static void send_download(int fd)
+{
+    int sndbuf = download_len > INT_MAX / 2 ? INT_MAX / 2 : (int)download_len;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    size_t sent = 0;
+    while (sent < download_len) {
+        ssize_t n = write(fd, download + sent, download_len - sent);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (errno != EAGAIN)
+                count.write_errors++;
+            break;
+        }
+        sent += (size_t)n;
+    }
+    count.served++;
+    count.ok++;
+    finish(fd);
+}
+
 static void respond(int fd, struct request *r)
 {
+    if (download) {
+        send_download(fd);
+        return;
+    }
     r->head[r->len] = '\0';
     const char *length = strcasestr(r->head, "\r\nContent-Length:");
     long declared = length ? strtol(length + 17, NULL, 10) : 0;
@@ -134,8 +171,27 @@ static void accept_all(int listener, int ep)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    for (int o; (o = getopt(argc, argv, "R:")) != -1;) {
+        if (o != 'R') {
+            fprintf(stderr, "usage: hostile-server [-R SIZE]\n");
+            return 2;
+        }
+        download_size = strtoull(optarg, NULL, 10);
+    }
+    if (download_size) {
+        download = malloc(download_size + 128);
+        if (!download) {
+            perror("hostile-server");
+            return 2;
+        }
+        int head = snprintf(download, 128,
+                            "HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+                            download_size);
+        memset(download + head, 'x', download_size);
+        download_len = (size_t)head + download_size;
+    }
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -24,7 +24,8 @@ trap 'exit 1' HUP INT TERM
 
 # What the caller's environment holds must not leak into the checks.
 unset LD_PRELOAD LINGERCLOSE_MODE LINGERCLOSE_IDLE_TIMEOUT LINGERCLOSE_TIMEOUT \
-    LINGERCLOSE_EXIT_TIMEOUT LINGERCLOSE_MAX_SOCKETS LINGERCLOSE_MAX_BYTES LINGERCLOSE_LOG \
+    LINGERCLOSE_EXIT_TIMEOUT LINGERCLOSE_MAX_SOCKETS LINGERCLOSE_MAX_BYTES LINGERCLOSE_MAX_QUEUED \
+    LINGERCLOSE_LOG \
     LINGERCLOSE_LOG_TARGET LINGERCLOSE_PORTS LINGERCLOSE_EXCLUDE_PORTS LINGERCLOSE_STATS_FILE \
     LINGERCLOSE_STATS_INTERVAL
 
@@ -105,7 +106,7 @@ no_warning() {
 
 help_is_complete() {
     status_is 0 || return 1
-    for option in --mode --idle-timeout --timeout --exit-timeout --max-sockets --max-bytes \
+    for option in --mode --idle-timeout --timeout --exit-timeout --max-sockets --max-bytes --max-queued \
         --ports --exclude-ports --stats-file --stats-interval --log --log-target --check \
         --unit --stats --help --version; do
         grep -qF -e "$option" "$tmp/out" || return 1
@@ -166,12 +167,12 @@ launch sh -c 'exit 3'
 check "the command's exit status is passed on" status_is 3
 
 launch --mode always --idle-timeout=5s --timeout 1m --exit-timeout=0 --max-sockets=64 \
-    --max-bytes=1M --log=error --log-target=syslog --ports=80,8000-8099 --exclude-ports=8080 \
+    --max-bytes=1M --max-queued=16M --log=error --log-target=syslog --ports=80,8000-8099 --exclude-ports=8080 \
     --stats-file="$tmp/lc-%p.prom" --stats-interval=0 env
 check "the command sees LD_PRELOAD set to the library" out_has_line "LD_PRELOAD=$first$library"
 for pair in LINGERCLOSE_MODE=always LINGERCLOSE_IDLE_TIMEOUT=5s LINGERCLOSE_TIMEOUT=1m \
     LINGERCLOSE_EXIT_TIMEOUT=0 LINGERCLOSE_MAX_SOCKETS=64 LINGERCLOSE_MAX_BYTES=1M \
-    LINGERCLOSE_LOG=error LINGERCLOSE_LOG_TARGET=syslog LINGERCLOSE_PORTS=80,8000-8099 \
+    LINGERCLOSE_MAX_QUEUED=16M LINGERCLOSE_LOG=error LINGERCLOSE_LOG_TARGET=syslog LINGERCLOSE_PORTS=80,8000-8099 \
     LINGERCLOSE_EXCLUDE_PORTS=8080 "LINGERCLOSE_STATS_FILE=$tmp/lc-%p.prom" \
     LINGERCLOSE_STATS_INTERVAL=0; do
     check "the command sees $pair" out_has_line "$pair"

@@ -488,6 +488,7 @@ static void expect_defaults(const struct lc_conf *c, uint32_t max_sockets)
     cr_expect_eq(c->total_timeout_ms, LC_DEFAULT_TOTAL_TIMEOUT_MS);
     cr_expect_eq(c->exit_timeout_ms, LC_DEFAULT_EXIT_TIMEOUT_MS);
     cr_expect_eq(c->max_bytes, 0);
+    cr_expect_eq(c->max_queued, LC_DEFAULT_MAX_QUEUED);
     cr_expect_eq(c->max_sockets, max_sockets);
     cr_expect_eq(c->log_level, LC_LOG_WARN);
     cr_expect_eq(c->log_target, LC_LOG_TARGET_STDERR);
@@ -659,7 +660,7 @@ Test(parse_log_target, names)
 static const char *const all_vars[] = {
     "LINGERCLOSE_LOG",       "LINGERCLOSE_MODE",          "LINGERCLOSE_IDLE_TIMEOUT",
     "LINGERCLOSE_TIMEOUT",   "LINGERCLOSE_EXIT_TIMEOUT", "LINGERCLOSE_MAX_BYTES",
-    "LINGERCLOSE_MAX_SOCKETS", "LINGERCLOSE_LOG_TARGET",  "LINGERCLOSE_PORTS",
+    "LINGERCLOSE_MAX_QUEUED", "LINGERCLOSE_MAX_SOCKETS", "LINGERCLOSE_LOG_TARGET",  "LINGERCLOSE_PORTS",
     "LINGERCLOSE_EXCLUDE_PORTS", "LINGERCLOSE_STATS_FILE", "LINGERCLOSE_STATS_INTERVAL",
 };
 
@@ -740,6 +741,7 @@ static void set_all_valid(void)
     env_set("LINGERCLOSE_TIMEOUT", "2m");
     env_set("LINGERCLOSE_EXIT_TIMEOUT", "250ms");
     env_set("LINGERCLOSE_MAX_BYTES", "64K");
+    env_set("LINGERCLOSE_MAX_QUEUED", "8M");
     env_set("LINGERCLOSE_MAX_SOCKETS", "100");
     env_set("LINGERCLOSE_LOG_TARGET", "syslog");
     env_set("LINGERCLOSE_PORTS", "80,8000-8099");
@@ -796,6 +798,7 @@ Test(conf_load, valid_values_are_used)
     cr_expect_eq(c.total_timeout_ms, 120000);
     cr_expect_eq(c.exit_timeout_ms, 250);
     cr_expect_eq(c.max_bytes, 65536);
+    cr_expect_eq(c.max_queued, 8u << 20);
     cr_expect_eq(c.max_sockets, 100);
     cr_expect_eq(c.log_target, LC_LOG_TARGET_SYSLOG);
     cr_expect_eq(c.ports.count, 2);
@@ -832,6 +835,12 @@ Test(conf_load, more_valid_values)
         { "LINGERCLOSE_MAX_BYTES", "2m", offsetof(struct lc_conf, max_bytes), 2097152 },
         { "LINGERCLOSE_MAX_BYTES", "1048576G", offsetof(struct lc_conf, max_bytes),
           LC_MAX_MAX_BYTES },
+        { "LINGERCLOSE_MAX_QUEUED", "unlimited", offsetof(struct lc_conf, max_queued), 0 },
+        { "LINGERCLOSE_MAX_QUEUED", "0", offsetof(struct lc_conf, max_queued), 0 },
+        { "LINGERCLOSE_MAX_QUEUED", "1", offsetof(struct lc_conf, max_queued), 1 },
+        { "LINGERCLOSE_MAX_QUEUED", "1g", offsetof(struct lc_conf, max_queued), 1073741824 },
+        { "LINGERCLOSE_MAX_QUEUED", "1048576G", offsetof(struct lc_conf, max_queued),
+          LC_MAX_MAX_BYTES },
         { "LINGERCLOSE_MAX_SOCKETS", "1", offsetof(struct lc_conf, max_sockets), 1 },
         { "LINGERCLOSE_MAX_SOCKETS", "1048576", offsetof(struct lc_conf, max_sockets),
           1048576 },
@@ -845,7 +854,8 @@ Test(conf_load, more_valid_values)
                      rows[i].value, complaints.lines[0]);
         const char *field = (const char *)&c + rows[i].offset;
         uint64_t got;
-        if (rows[i].offset == offsetof(struct lc_conf, max_bytes)) {
+        if (rows[i].offset == offsetof(struct lc_conf, max_bytes) ||
+            rows[i].offset == offsetof(struct lc_conf, max_queued)) {
             memcpy(&got, field, sizeof(uint64_t));
         } else if (rows[i].offset == offsetof(struct lc_conf, mode)) {
             got = (uint64_t)c.mode;
@@ -895,6 +905,10 @@ static const struct bad_row bad_rows[] = {
     { "LINGERCLOSE_MAX_BYTES", "1T", "unlimited" },
     { "LINGERCLOSE_MAX_BYTES", "-1", "unlimited" },
     { "LINGERCLOSE_MAX_BYTES", "none", "unlimited" },
+    { "LINGERCLOSE_MAX_QUEUED", "1048577G", "64M" },
+    { "LINGERCLOSE_MAX_QUEUED", "64MiB", "64M" },
+    { "LINGERCLOSE_MAX_QUEUED", "-1", "64M" },
+    { "LINGERCLOSE_MAX_QUEUED", "", "64M" },
     { "LINGERCLOSE_MAX_SOCKETS", "0", "256" },
     { "LINGERCLOSE_MAX_SOCKETS", "1048577", "256" },
     { "LINGERCLOSE_MAX_SOCKETS", "10K", "256" },
@@ -942,6 +956,9 @@ static void expect_only_var_defaulted(const struct lc_conf *c, const char *var, 
     is = strcmp(var, "LINGERCLOSE_MAX_BYTES") == 0;
     cr_expect_eq(c->max_bytes, is ? 0u : 65536u, "%s: max_bytes %llu", what,
                  (unsigned long long)c->max_bytes);
+    is = strcmp(var, "LINGERCLOSE_MAX_QUEUED") == 0;
+    cr_expect_eq(c->max_queued, is ? LC_DEFAULT_MAX_QUEUED : 8u << 20, "%s: max_queued %llu", what,
+                 (unsigned long long)c->max_queued);
     is = strcmp(var, "LINGERCLOSE_MAX_SOCKETS") == 0;
     cr_expect_eq(c->max_sockets, is ? 256u : 100u, "%s: max_sockets %u", what, c->max_sockets);
     is = strcmp(var, "LINGERCLOSE_LOG_TARGET") == 0;
@@ -1023,6 +1040,7 @@ Test(conf_load, every_bad_value_at_once)
     env_set("LINGERCLOSE_TIMEOUT", "forever");
     env_set("LINGERCLOSE_EXIT_TIMEOUT", "5 s");
     env_set("LINGERCLOSE_MAX_BYTES", "1x");
+    env_set("LINGERCLOSE_MAX_QUEUED", "lots");
     env_set("LINGERCLOSE_MAX_SOCKETS", "-3");
     env_set("LINGERCLOSE_LOG_TARGET", "console");
     env_set("LINGERCLOSE_PORTS", "80-");

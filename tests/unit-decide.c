@@ -282,15 +282,15 @@ Test(decide, pure)
 
 /* Every reason lc_decide can give appears somewhere in the table, so the
  * table does not silently lose coverage when the function changes.
- * Capacity and unavailable are decided elsewhere (the fd table, the drain
- * thread), never by lc_decide. */
+ * Capacity, unavailable and the queue bound are decided elsewhere (the fd
+ * table, the drain thread, the hand-off), never by lc_decide. */
 Test(decide, table_covers_every_decided_reason)
 {
     bool seen[LC_REASON_COUNT] = { false };
     for (size_t i = 0; i < NROWS; i++)
         seen[table[i].expect] = true;
     for (int r = 0; r < LC_REASON_COUNT; r++) {
-        if (r == LC_PLAIN_CAPACITY || r == LC_PLAIN_UNAVAILABLE)
+        if (r == LC_PLAIN_CAPACITY || r == LC_PLAIN_UNAVAILABLE || r == LC_PLAIN_QUEUE_CAP)
             continue;
         cr_expect(seen[r], "no table row expects %s", lc_reason_name((enum lc_reason)r));
     }
@@ -383,7 +383,7 @@ Test(decide, reason_lingers_splits_plain_and_linger)
         LC_PLAIN_NOT_TCP,        LC_PLAIN_LISTENING,      LC_PLAIN_ABORTIVE,      LC_PLAIN_NOT_CONNECTED,
         LC_PLAIN_PEER_CLOSED,    LC_PLAIN_CHILD_MAY_HOLD, LC_PLAIN_EPOLL_UNKNOWN,
         LC_PLAIN_QUIET,          LC_PLAIN_CAPACITY,      LC_PLAIN_UNAVAILABLE,
-        LC_PLAIN_PORT_FILTERED,
+        LC_PLAIN_PORT_FILTERED,  LC_PLAIN_QUEUE_CAP,
     };
     static const enum lc_reason linger[] = {
         LC_LINGER_UNREAD,  LC_LINGER_ALWAYS,      LC_LINGER_APP_SHUT_RD,
