@@ -27,6 +27,10 @@
 #define LC_FD_RECEIVED LC_FD_FLAG(4)
 /* Its hold was given back for an exec() in progress (close-on-exec). */
 #define LC_FD_EXEC_RELEASED LC_FD_FLAG(5)
+/* A listener whose kind was asked (accept), and the answer: not TCP over
+ * IPv4 or IPv6, so what it accepts never lingers. */
+#define LC_FD_KIND_KNOWN LC_FD_FLAG(6)
+#define LC_FD_NOT_TCP LC_FD_FLAG(7)
 
 /* Flags of the socket, shared by all its descriptors through the record. */
 /* The app set SO_LINGER {1, 0}: it wants an abortive close. */

@@ -61,12 +61,34 @@ static uint64_t inherited_linger(int listen_fd)
     return LC_FD_LINGER_KNOWN | (listener & LC_FD_ABORTIVE);
 }
 
+/* Only TCP over IPv4 or IPv6 may linger: a unix-domain peer must keep
+ * seeing ECONNRESET where Linux gives it. Asked once per listener. */
+static bool accepts_tcp(int listen_fd)
+{
+    uint64_t state = lc_fdtable_state(listen_fd);
+    if (state & LC_FD_KIND_KNOWN)
+        return !(state & LC_FD_NOT_TCP);
+    int domain = 0, protocol = 0;
+    socklen_t len = sizeof domain;
+    bool tcp = getsockopt(listen_fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+               (domain == AF_INET || domain == AF_INET6);
+    len = sizeof protocol;
+    tcp = tcp && getsockopt(listen_fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 &&
+          protocol == IPPROTO_TCP;
+    lc_fdtable_add_flags(listen_fd, LC_FD_KIND_KNOWN | (tcp ? 0 : LC_FD_NOT_TCP));
+    return tcp;
+}
+
 static int track_accepted(int listen_fd, int fd, int flags)
 {
     if (fd >= 0 && lc_ready()) {
         int saved_errno = errno;
-        lc_fdtable_created(fd, inherited_linger(listen_fd) | cloexec_flag(flags));
-        start_drain_early();
+        if (accepts_tcp(listen_fd)) {
+            lc_fdtable_created(fd, inherited_linger(listen_fd) | cloexec_flag(flags));
+            start_drain_early();
+        } else {
+            lc_fdtable_set(fd, 0);
+        }
         errno = saved_errno;
     }
     return fd;

@@ -154,6 +154,22 @@ Test(fds, fcntl64_dupfd_last_close_lingers)
     expect_last_duplicate_lingers("--how=fcntl64-dupfd");
 }
 
+/* dup3 with flags it refuses fails without closing anything: the library
+ * must not decide on the socket there (its FIN would cut the answer that
+ * follows), only at the real close. */
+Test(fds, refused_dup3_closes_nothing)
+{
+    struct outcome with = serve_uploads("dup", "--how=dup3-refused", true, TRIES);
+    struct outcome without = serve_uploads("dup", "--how=dup3-refused", false, TRIES);
+    expect_fixed(&with, &without, TRIES);
+    cr_expect_eq(count_lines_with(with.log, "debug: dup3("), 0,
+                 "a refused dup3 was decided on as a close:\n%s", with.log);
+    cr_expect_eq(count_lines_with(with.log, "debug: close("), TRIES, "%s", with.log);
+    expect_same_observations(with.obs, without.obs);
+    outcome_free(&with);
+    outcome_free(&without);
+}
+
 /* dup2(/dev/null, socket) drops the socket's only descriptor: that is
  * its close, and lingers; the later close() of the number closes
  * /dev/null and must not be taken for the socket. */
@@ -317,4 +333,29 @@ Test(fds, transparency_same_observations)
     free(without);
     free(with_log);
     free(without_log);
+}
+
+/* ---- only TCP lingers ----------------------------------------------- */
+
+/* A unix-domain connection accepted with accept() and closed with input
+ * unread: its client sees the answer, then ECONNRESET, as without the
+ * library; a lingering close would turn that into an EOF. */
+Test(fds, accepted_unix_socket_closes_plainly)
+{
+    const char *const env[] = { "LINGERCLOSE_LOG=debug", NULL };
+    char *logs[2];
+    for (int preload = 1; preload >= 0; preload--) {
+        struct server s;
+        pattern_start(&s, "unix-accept", preload, NULL, env);
+        cr_expect_eq(server_wait(&s, 10000), 0, "the server failed: %s", server_stderr(&s));
+        logs[preload] = server_stderr(&s);
+    }
+    char *with = observations(logs[1]), *without = observations(logs[0]);
+    cr_expect_str_eq(without, "client_read answer+reset\n", "%s", logs[0]);
+    expect_same_observations(with, without);
+    cr_expect_eq(count_lines_with(logs[1], "): lingering"), 0, "%s", logs[1]);
+    free(with);
+    free(without);
+    free(logs[0]);
+    free(logs[1]);
 }

@@ -10,6 +10,9 @@
  * on a number that still holds the connection (as daemons do on 0-2),
  * which closes the socket implicitly, then later closes that number.
  *
+ * --how=dup3-refused calls dup3 onto the connection with flags dup3
+ * refuses (EINVAL): nothing is closed, the server answers and closes after.
+ *
  * Usage: dup --how=METHOD [--connections N]
  * Each connection is reported as "OBS connection original=A duplicate=B",
  * or "OBS connection socket=A devnull=B" for dup2-onto. */
@@ -83,6 +86,22 @@ static void serve_then_park_devnull(int fd)
         pattern_die("close parked number");
 }
 
+/* A dup3 that fails changes nothing: the connection is answered and closed
+ * afterwards as if it had not been tried. */
+static void serve_after_refused_dup3(int fd)
+{
+    pattern_read_some_request(fd);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull < 0)
+        pattern_die("open /dev/null");
+    int rc = dup3(devnull, fd, ~O_CLOEXEC);
+    pattern_observe("refused", "%s", rc < 0 ? strerror(errno) : "no");
+    close(devnull);
+    pattern_send_early_error(fd);
+    if (close(fd) != 0)
+        pattern_die("close");
+}
+
 int main(int argc, char **argv)
 {
     const char *how = NULL;
@@ -109,6 +128,8 @@ int main(int argc, char **argv)
         int fd = pattern_accept(listener);
         if (strcmp(how, "dup2-onto") == 0)
             serve_then_park_devnull(fd);
+        else if (strcmp(how, "dup3-refused") == 0)
+            serve_after_refused_dup3(fd);
         else
             serve_through_duplicate(how, fd);
     }
