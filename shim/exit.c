@@ -78,7 +78,11 @@ void lc_exit_linger(const char *how)
     int saved_errno = errno;
     int64_t start = lc_now_ms();
     int64_t deadline = start + lc_conf.exit_timeout_ms;
-    struct exit_set set = { .how = how, .count = 0 };
+    /* Static: this runs once per process, maybe in a signal handler on a
+     * small alternate stack. */
+    static struct exit_set set;
+    set.how = how;
+    set.count = 0;
     /* Lingering since a close that found no drain thread (park.h). */
     int parked[LC_PARKED_MAX];
     int parked_count = lc_park_take_all(parked, LC_PARKED_MAX);
