@@ -35,6 +35,7 @@ static void atfork_child(void)
 {
     lc_drain_atfork_child();
     lc_stats_reset();
+    lc_stats_file_atfork_child();
     if (lc_ready())
         lc_fdtable_forget_epoll_all();
 }
@@ -77,7 +78,7 @@ __attribute__((destructor)) static void lingerclose_fini(void)
         lc_exit_linger("exit");
     }
     if (lc_ready())
-        lc_stats_file_write_final();
+        lc_stats_file_at_exit();
     if (!lc_log_enabled(LC_LOG_INFO) || !atomic_load(&lc_stats.closes_seen))
         return;
     char line[400];
