@@ -19,7 +19,7 @@ LC_EXPORT void _exit(int status)
 {
     lc_exit_linger("_exit");
     if (lc_ready())
-        lc_stats_file_write_final();
+        lc_stats_file_at_exit();
     lc_real_exit_now(status);
 }
 
@@ -27,6 +27,6 @@ LC_EXPORT void _Exit(int status)
 {
     lc_exit_linger("_Exit");
     if (lc_ready())
-        lc_stats_file_write_final();
+        lc_stats_file_at_exit();
     lc_real_exit_now(status);
 }

@@ -50,6 +50,7 @@ static void atfork_child(void)
     lc_park_forget_in_child();
     lc_drain_atfork_child();
     lc_stats_reset();
+    lc_stats_file_atfork_child();
     if (lc_ready())
         lc_fdtable_forget_epoll_all();
 }
@@ -94,7 +95,7 @@ __attribute__((destructor)) static void lingerclose_fini(void)
         lc_exit_linger("exit");
     }
     if (lc_ready())
-        lc_stats_file_write_final();
+        lc_stats_file_at_exit();
     if (!lc_log_enabled(LC_LOG_INFO) || !atomic_load(&lc_stats.closes_seen))
         return;
     char line[400];
