@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,7 +19,9 @@
 #define GRND_NONBLOCK 0x0001
 #endif
 
-#define WRITE_CHUNK 2048
+/* The exit path may run in a signal handler on a small alternate stack:
+ * buffers are sized for that (see README, "When the process ends"). */
+#define WRITE_CHUNK 512
 /* A random 64-bit name that is taken means someone plants names: give up
  * for this round after a few. */
 #define CREATE_TRIES 4
@@ -41,8 +44,8 @@ static _Atomic int writers_active;
 
 struct target {
     char path[LC_STATS_PATH_MAX];
-    char directory[LC_STATS_PATH_MAX];
-    const char *name; /* in path, after the last '/' */
+    size_t directory_len; /* of path's directory part ("/" for the root) */
+    const char *name;     /* in path, after the last '/' */
     bool per_process; /* "%p": the file of one process, gone with it */
 };
 
@@ -79,12 +82,10 @@ static bool expand_path(struct target *t, pid_t pid)
     for (size_t i = 0; i < n; i++)
         if (t->path[i] == '/')
             slash = i;
-    size_t dir_len = slash ? slash : 1;
-    for (size_t i = 0; i < dir_len; i++)
-        t->directory[i] = t->path[i];
-    t->directory[dir_len] = '\0';
+    t->directory_len = slash ? slash : 1;
     t->name = t->path + slash + 1;
-    return true;
+    size_t name_len = n - slash - 1;
+    return name_len > 0 && name_len <= NAME_MAX;
 }
 
 /* One line per new kind of failure, not one per interval. */
@@ -132,19 +133,24 @@ static bool directory_trusted(const struct stat *dir, const char *path, bool qui
  * directory that was checked; -1 if it cannot be opened or is refused.
  * O_NOFOLLOW: its last component must not be a symbolic link someone put
  * there either. */
-static int open_directory(const struct target *t, bool quiet)
+static int open_directory(struct target *t, bool quiet)
 {
-    int dir = (int)syscall(SYS_openat, AT_FDCWD, t->directory,
+    /* The path cut at its last '/' for the call (no copy: small stacks). */
+    char *end = t->path + t->directory_len;
+    char saved = *end;
+    *end = '\0';
+    int dir = (int)syscall(SYS_openat, AT_FDCWD, t->path,
                            O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dir < 0) {
-        if (!quiet)
-            report_failure(t->directory, "open the directory", errno);
+    int open_errno = errno;
+    if (dir < 0 && !quiet)
+        report_failure(t->path, "open the directory", open_errno);
+    *end = saved;
+    if (dir < 0)
         return -1;
-    }
     struct stat st;
     if (fstat(dir, &st) != 0) {
         if (!quiet)
-            report_failure(t->directory, "examine the directory", errno);
+            report_failure(t->path, "examine the directory of", errno);
         syscall(SYS_close, dir);
         return -1;
     }
@@ -203,8 +209,6 @@ static bool write_all(int fd, const char *text, size_t len)
     return true;
 }
 
-/* A small buffer on the stack: this may run in a signal handler on a
- * small alternate stack (_exit). */
 struct chunked_file {
     int fd;
     size_t used;
@@ -232,14 +236,23 @@ static bool chunked_write(const char *text, size_t len, void *data)
  * a symbolic link or a file planted at the name, and renameat() replaces
  * whatever sits at the final name without following it. The temporary
  * name does not end in ".prom", so the textfile collector never reads it. */
-static bool publish(int dir, const struct target *t, pid_t pid)
+/* What publish() needs besides the target: on the drain thread's stack,
+ * or static for the exit path, which runs once per process, maybe in a
+ * signal handler on a small alternate stack. */
+struct scratch {
+    char temporary[NAME_MAX + 32];
+    struct chunked_file out;
+};
+
+static bool publish(int dir, const struct target *t, pid_t pid, struct scratch *scratch)
 {
-    char temporary[sizeof t->path + 32];
+    char *temporary = scratch->temporary;
+    const size_t temporary_size = sizeof scratch->temporary;
     char suffix[17];
     int fd = -1;
     for (int try = 0; try < CREATE_TRIES && fd < 0; try++) {
         random_suffix(suffix);
-        lc_formatf(temporary, sizeof temporary, "%s.%s.tmp", t->name, suffix);
+        lc_formatf(temporary, temporary_size, "%s.%s.tmp", t->name, suffix);
         fd = (int)syscall(SYS_openat, dir, temporary,
                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
         if (fd < 0 && errno != EEXIST)
@@ -266,9 +279,11 @@ static bool publish(int dir, const struct target *t, pid_t pid)
         .lingering_now = lc_drain_in_flight(),
         .written_unix_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
     };
-    struct chunked_file out = { .fd = fd, .used = 0 };
-    bool written = lc_stats_format_prometheus(&ctx, chunked_write, &out) &&
-                   write_all(fd, out.chunk, out.used);
+    struct chunked_file *out = &scratch->out;
+    out->fd = fd;
+    out->used = 0;
+    bool written = lc_stats_format_prometheus(&ctx, chunked_write, out) &&
+                   write_all(fd, out->chunk, out->used);
     int write_errno = errno;
     syscall(SYS_close, fd);
     if (!written) {
@@ -306,12 +321,13 @@ void lc_stats_file_write(void)
     pid_t pid = getpid();
     atomic_fetch_add(&writers_active, 1);
     struct target t;
+    struct scratch scratch;
     if (atomic_load(&ending_pid) != pid && expand_path(&t, pid) && has_file(&t, pid)) {
         int dir = open_directory(&t, false);
         if (dir >= 0) {
             /* The end of the process came while this write was too slow
              * to wait for: its removal may have come before the rename. */
-            if (publish(dir, &t, pid) && t.per_process && atomic_load(&ending_pid) == pid)
+            if (publish(dir, &t, pid, &scratch) && t.per_process && atomic_load(&ending_pid) == pid)
                 syscall(SYS_unlinkat, dir, t.name, 0);
             syscall(SYS_close, dir);
         }
@@ -340,7 +356,8 @@ void lc_stats_file_at_exit(void)
         return;
     int saved_errno = errno;
     wait_for_writers();
-    struct target t;
+    static struct target t;
+    static struct scratch scratch;
     if (expand_path(&t, pid) && (t.per_process || pid == started_in)) {
         /* Removing a %p file costs no warning: a process that never
          * wrote one has nothing to say about its directory. It goes even
@@ -351,7 +368,7 @@ void lc_stats_file_at_exit(void)
             if (t.per_process)
                 syscall(SYS_unlinkat, dir, t.name, 0);
             else
-                publish(dir, &t, pid);
+                publish(dir, &t, pid, &scratch);
             syscall(SYS_close, dir);
         }
     }

@@ -878,3 +878,33 @@ Test(processes, clone_vm_child_leaves_the_parents_connections_alone)
     free(with_log);
     free(without_log);
 }
+
+/* ---- _exit() on a small stack --------------------------------------- */
+
+/* The exit path (the connection's lingering, its debug lines, the last
+ * write of a statistics file) fits in MINSIGSTKSZ (2048) bytes of stack,
+ * the least a signal handler's alternate stack may have: _exit() there
+ * neither overflows it nor loses the early answer. */
+Test(processes, exit_path_fits_in_minsigstksz)
+{
+    char dir[] = "/tmp/lc-small-stack.XXXXXX";
+    cr_assert(mkdtemp(dir), "mkdtemp");
+    char stats[sizeof dir + 32], stats_env[sizeof stats + 32];
+    snprintf(stats, sizeof stats, "%s/stats.prom", dir);
+    snprintf(stats_env, sizeof stats_env, "LINGERCLOSE_STATS_FILE=%s", stats);
+    const char *const env[] = { stats_env, "LINGERCLOSE_STATS_INTERVAL=0", "LINGERCLOSE_LOG=debug",
+                                "LD_BIND_NOW=1", NULL };
+    struct server s;
+    pattern_start(&s, "exit-small-stack", true, NULL, env);
+    struct reply r;
+    client_upload(AF_INET, s.port, 1000 * 1000, &r);
+    int status = server_wait(&s, 10000);
+    char *log = server_stderr(&s);
+    cr_expect_eq(status, 0, "the server did not end with _exit(0) (status %d): %s", status, log);
+    cr_expect(reply_is_early_error(&r), "the early answer was lost: %s", log);
+    cr_expect_eq(count_lines_with(log, "_exit: fd"), 2, "the exit path did not decide: %s", log);
+    unlink(stats);
+    rmdir(dir);
+    reply_free(&r);
+    free(log);
+}
