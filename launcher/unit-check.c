@@ -41,7 +41,7 @@ static const struct library_call {
     { "clone3", "starting the drain thread", "@process @system-service" },
     { "clone", "starting the drain thread (clone3 refused)", "@process @system-service" },
     { "rt_sigprocmask", "the drain thread blocks every signal", "@signal @system-service" },
-    { "prctl", "the drain thread's name", "@process @system-service" },
+    { "prctl", "the drain thread's name; whether a seccomp filter applies", "@process @system-service" },
     { "unshare", "the drain thread's own descriptor table (CLONE_FILES)", "@process @system-service" },
     { "close_range", "clearing the drain thread's table", "@basic-io @system-service" },
     { "openat", "the drain thread's table, the statistics file",

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <linux/sockios.h>
@@ -715,6 +716,15 @@ static void *drain_thread(void *unused)
 {
     /* Visible in ps and /proc as what it is. */
     pthread_setname_np(pthread_self(), "lingerclose");
+    /* Background work: a hand-off wakes it, and it must not take the CPU
+     * from the program's thread in the middle of that close() to do so.
+     * sched_setscheduler is outside what sandboxes allow (systemd's
+     * @resources), and a filter kills the whole process for it: it is
+     * called only where no seccomp filter applies to this thread. */
+    if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) {
+        struct sched_param no_priority = { 0 };
+        sched_setscheduler(0, SCHED_BATCH, &no_priority);
+    }
     if (!enter_own_table())
         return NULL;
     return drain_main(unused);

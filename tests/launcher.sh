@@ -471,7 +471,7 @@ if ! grep -q lingerclose_closes_total "$library"; then
 elif [ ! -x "$server" ] || [ ! -x "${LC_UPLOAD_CLIENT:-}" ]; then
     fail "--stats of a file the library wrote: no examples/early-error-server or LC_UPLOAD_CLIENT"
 else
-    "$LC_LAUNCHER" --stats-file="$tmp/real-%p.prom" --stats-interval=0 -- \
+    "$LC_LAUNCHER" --stats-file="$tmp/real.prom" --stats-interval=0 -- \
         "$server" -n 3 >"$tmp/server.out" 2>"$tmp/server.err" &
     server_pid=$!
     port=
@@ -482,9 +482,9 @@ else
     done
     [ -n "$port" ] && "$LC_UPLOAD_CLIENT" -p "$port" -n 3 -s 200000 >"$tmp/client.out" 2>&1
     wait_bounded "$server_pid" 30 || fail "the server did not end"
-    launch --stats "$tmp/real-$server_pid.prom"
+    launch --stats "$tmp/real.prom"
     check "--stats of a file the library wrote: three lingering closes, three drains" \
-        eval 'status_is 0 && grep -q "^$tmp/real-$server_pid.prom: pid $server_pid, library " "$tmp/out" &&
+        eval 'status_is 0 && grep -q "^$tmp/real.prom: pid $server_pid, library " "$tmp/out" &&
               grep -qE "^  lingering closes +3  " "$tmp/out" &&
               grep -qE "^  drains ended +3  " "$tmp/out"'
 fi
