@@ -9,6 +9,12 @@
  * one holder learned and the others need: SO_LINGER, shutdown(SHUT_RD),
  * a copy sent away, an epoll registration left behind.
  *
+ * Every forked child can write the mapping, including a worker that has
+ * dropped its privileges to run untrusted input, so nothing read from it is
+ * trusted: every slot number and link is bounds-checked, every loop is
+ * bounded, and a value that cannot be right makes the sockets it concerns
+ * look shared (plain closes), never less shared, and is logged once.
+ *
  * Lock-free and allocation-free, so usable from close() in any context. */
 #ifndef LINGERCLOSE_FAMILY_H
 #define LINGERCLOSE_FAMILY_H
@@ -16,18 +22,63 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A record's handle, as descriptors keep it: the slot in the low bits,
+ * and above it the low bits of the slot's generation, which moves on each
+ * time the record is freed, so that a handle kept across a free (an exec()
+ * that fails) is never mistaken for the slot's next socket. 0 is no
+ * record. */
+#define LC_FAMILY_SLOT_BITS 20
+#define LC_FAMILY_SLOTS (UINT32_C(1) << LC_FAMILY_SLOT_BITS) /* slot 0 unused */
+#define LC_FAMILY_GENERATION_BITS (32 - LC_FAMILY_SLOT_BITS)
+
+static inline uint32_t lc_family_slot(uint32_t handle)
+{
+    return handle & (LC_FAMILY_SLOTS - 1);
+}
+
+/* The shared mapping, as every process that shares it lays it out. */
+struct lc_family_record {
+    /* The generation in the high half, the number of holders in the low
+     * half: one word, so that a hold checks in the same step that the
+     * record is still the one its handle names. */
+    _Atomic uint64_t count;
+    /* Socket flags in the low 16 bits, the epoll-left count in the high 16. */
+    _Atomic uint32_t flags;
+    /* While the record is free: the next free slot, 0 at the end. */
+    _Atomic uint32_t next_free;
+};
+
+struct lc_family_region {
+    /* Top of the free list: a slot in the low half, a change counter in the
+     * high half so that a stale compare-and-swap fails (ABA). */
+    _Atomic uint64_t free_top;
+    /* Slots handed out at least once: 1..used. */
+    _Atomic uint32_t used;
+    struct lc_family_record records[LC_FAMILY_SLOTS];
+};
+
 /* Maps the shared counts if this process has none yet. Call before the
  * first fork(), so that parent and child share them. */
 bool lc_family_ensure(void);
 
-/* A new record with `holders` holders; 0 if the mapping is full or absent
- * (the caller then treats the socket as shared for good). */
+/* A new record with `holders` holders; 0 if the mapping is full, absent or
+ * found corrupt (the caller then treats the socket as shared for good). */
 uint32_t lc_family_new(uint32_t holders, uint32_t flags);
-void lc_family_hold(uint32_t id);
+/* One more holder, for a caller that holds the record or held it until
+ * lately (the holds an exec() gave back). False if the record is no longer
+ * the one the handle names, or looks corrupt: the caller must then treat
+ * the socket as shared for good and never use the handle again. */
+bool lc_family_hold(uint32_t id);
 /* Drops one holder; returns how many there were before (1: the caller was
  * the last, and *last_flags then holds the record's final flags). The
- * record is recycled when none is left. */
+ * record is recycled when none is left. A handle that no longer names its
+ * record, or a count that cannot be right, returns 2: someone else holds
+ * it, so the close is plain. */
 uint32_t lc_family_release(uint32_t id, uint32_t *last_flags);
+
+/* Whether this process found the shared counts corrupted (it logged it
+ * once when it did). */
+bool lc_family_corruption_seen(void);
 
 /* A descriptor with epoll registrations is about to be closed while the
  * socket may live on: the registrations stay in the epoll sets until the

@@ -85,13 +85,20 @@ uint64_t lc_fdtable_state(int fd)
     return e ? atomic_load_explicit(&e->state, memory_order_acquire) : 0;
 }
 
+/* The record of an entry whose hold an exec() in progress gave back may
+ * already be another socket's. */
+static uint32_t held_record(uint64_t state)
+{
+    return state & LC_FD_EXEC_RELEASED ? 0 : lc_fd_record(state);
+}
+
 void lc_socket_add_flags(int fd, uint64_t flags)
 {
     struct entry *e = lookup(fd, true);
     if (!e)
         return;
     uint64_t state = atomic_fetch_or_explicit(&e->state, flags, memory_order_acq_rel);
-    lc_family_add_flags(lc_fd_record(state), (uint32_t)(flags >> 32));
+    lc_family_add_flags(held_record(state), (uint32_t)(flags >> 32));
 }
 
 void lc_socket_clear_flags(int fd, uint64_t flags)
@@ -100,15 +107,23 @@ void lc_socket_clear_flags(int fd, uint64_t flags)
     if (!e)
         return;
     uint64_t state = atomic_fetch_and_explicit(&e->state, ~flags, memory_order_acq_rel);
-    lc_family_clear_flags(lc_fd_record(state), (uint32_t)(flags >> 32));
+    lc_family_clear_flags(held_record(state), (uint32_t)(flags >> 32));
 }
 
 uint64_t lc_fdtable_socket_state(int fd)
 {
     uint64_t state = lc_fdtable_state(fd);
-    uint32_t record = lc_fd_record(state);
+    uint32_t record = held_record(state);
     return record ? lc_socket_state_with(state, lc_family_flags(record)) : state;
 }
+
+/* A record keeps the socket flags in the low 16 bits of its flags word
+ * (the epoll-left count has the high 16), and a handle in the entry's low
+ * half. */
+_Static_assert(((LC_FD_SOCKET_FLAGS >> 32) & ~UINT64_C(0xffff)) == 0,
+               "socket flags must fit the record's 16 flag bits");
+_Static_assert((LC_FD_SOCKET_FLAGS & UINT64_C(0xffffffff)) == 0,
+               "socket flags must stay clear of the record handle");
 
 uint64_t lc_socket_state_with(uint64_t state, uint32_t family_flags)
 {
@@ -127,10 +142,44 @@ static uint64_t ensure_record(struct entry *e, uint32_t holders_if_new)
         uint64_t wanted = record ? state | record : state | LC_FD_SENT_AWAY;
         if (atomic_compare_exchange_strong(&e->state, &state, wanted))
             return wanted;
-        if (record) /* the entry changed under us: start again from it */
-            while (lc_family_release(record, NULL) > 1) {
-            }
+        /* The entry changed under us: drop the record, start again from
+         * the entry. Bounded: a corrupt count never reaches 1. */
+        for (uint32_t i = 0; record && i < holders_if_new; i++)
+            if (lc_family_release(record, NULL) <= 1)
+                break;
     }
+    return state;
+}
+
+/* A hold that could not be taken, or a record that is no longer this
+ * socket's: the socket may have holders nobody counts, so every close of
+ * this descriptor is plain from now on, and the record is never touched
+ * again (any hold still counted on it stays, which only makes the other
+ * holders' closes plain too). */
+static uint64_t shared_for_good(struct entry *e)
+{
+    uint64_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+    uint64_t wanted;
+    do {
+        if (!state)
+            return 0;
+        wanted = (state & ~(UINT64_C(0xffffffff) | LC_FD_EXEC_RELEASED)) | LC_FD_SENT_AWAY;
+    } while (!atomic_compare_exchange_weak_explicit(&e->state, &state, wanted, memory_order_acq_rel,
+                                                    memory_order_acquire));
+    return wanted;
+}
+
+/* One more holder of the socket at e (a dup or a fork is about to copy
+ * it); the entry's state afterwards. */
+static uint64_t hold_entry(struct entry *e, uint64_t state)
+{
+    uint32_t record = lc_fd_record(state);
+    if (state & LC_FD_EXEC_RELEASED)
+        return shared_for_good(e);
+    if (!record)
+        return ensure_record(e, 2);
+    if (!lc_family_hold(record))
+        return shared_for_good(e);
     return state;
 }
 
@@ -147,10 +196,7 @@ void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec)
         lc_fdtable_set(new_fd, 0);
         return;
     }
-    if (lc_fd_record(state))
-        lc_family_hold(lc_fd_record(state));
-    else
-        state = ensure_record(old_entry, 2);
+    state = hold_entry(old_entry, state);
     if (!trackable(state)) {
         lc_fdtable_set(new_fd, 0);
         return;
@@ -188,12 +234,8 @@ static void hold_one(struct entry *e, int fd, uint64_t state, void *unused)
 {
     (void)fd;
     (void)unused;
-    if (!trackable(state))
-        return;
-    if (lc_fd_record(state))
-        lc_family_hold(lc_fd_record(state));
-    else
-        ensure_record(e, 2);
+    if (trackable(state))
+        hold_entry(e, state);
 }
 
 void lc_fdtable_hold_all(void)
@@ -201,12 +243,23 @@ void lc_fdtable_hold_all(void)
     visit_entries(0, ~0u, hold_one, NULL);
 }
 
+/* Given back before exec() because once it succeeds nothing is left in
+ * this process to give them back. The price: until exec() fails, the
+ * other holders do not count this one, so one of them that closes in that
+ * window may linger on a socket this process still holds (its FIN goes
+ * out early; the bytes this process sends after it are lost). Counting
+ * the child until success would cost the opposite, a socket that never
+ * lingers again after every successful exec, which is the common case.
+ * What must never happen is taking back a record that was freed in that
+ * window and may count another socket by now: each record's generation
+ * tells (lc_family_hold), and a socket whose record is gone is shared for
+ * good here. */
 static void release_one_for_exec(struct entry *e, int fd, uint64_t state, void *unused)
 {
     (void)fd;
     (void)unused;
     uint32_t record = lc_fd_record(state);
-    if (!trackable(state) || !(state & LC_FD_CLOEXEC) || !record)
+    if (!trackable(state) || !(state & LC_FD_CLOEXEC) || !record || (state & LC_FD_EXEC_RELEASED))
         return;
     if (lc_family_release(record, NULL) > 1)
         atomic_fetch_or(&e->state, LC_FD_EXEC_RELEASED);
@@ -223,10 +276,12 @@ static void hold_again(struct entry *e, int fd, uint64_t state, void *unused)
 {
     (void)fd;
     (void)unused;
-    if (state & LC_FD_EXEC_RELEASED) {
+    if (!(state & LC_FD_EXEC_RELEASED))
+        return;
+    if (lc_family_hold(lc_fd_record(state)))
         atomic_fetch_and(&e->state, ~LC_FD_EXEC_RELEASED);
-        lc_family_hold(lc_fd_record(state));
-    }
+    else
+        shared_for_good(e);
 }
 
 void lc_fdtable_exec_failed(void)
@@ -269,6 +324,8 @@ bool lc_fdtable_take(int fd, struct lc_fd_snapshot *out)
     for (int i = 0; i < LC_FD_EPOLL_SLOTS; i++)
         out->epoll_fds[i] = atomic_exchange_explicit(&e->epoll_fds[i], -1, memory_order_acq_rel);
     out->state = atomic_exchange_explicit(&e->state, 0, memory_order_acq_rel);
+    if (out->state & LC_FD_EXEC_RELEASED) /* closed while another thread execs */
+        out->state = (out->state & ~(UINT64_C(0xffffffff) | LC_FD_EXEC_RELEASED)) | LC_FD_SENT_AWAY;
     return out->state != 0;
 }
 

@@ -25,7 +25,9 @@
 #define LC_FD_PRIVATE LC_FD_FLAG(3)
 /* Received from another process (SCM_RIGHTS): known, never owned. */
 #define LC_FD_RECEIVED LC_FD_FLAG(4)
-/* Its hold was given back for an exec() in progress (close-on-exec). */
+/* Its hold was given back for an exec() in progress (close-on-exec): the
+ * record it names may be freed and reused before exec() fails, so it is
+ * neither released nor given flags until taken again. */
 #define LC_FD_EXEC_RELEASED LC_FD_FLAG(5)
 /* A listener whose kind was asked (accept), and the answer: not TCP over
  * IPv4 or IPv6, so what it accepts never lingers. */
@@ -88,7 +90,8 @@ void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec);
  * to copy every descriptor). */
 void lc_fdtable_hold_all(void);
 /* Before exec(): close-on-exec descriptors will not survive it, so their
- * holds are given back; if exec() fails they are taken again. */
+ * holds are given back; if exec() fails they are taken again, unless the
+ * record was freed meanwhile: that socket is then shared for good. */
 void lc_fdtable_release_for_exec(void);
 void lc_fdtable_exec_failed(void);
 /* In a fork child: epoll registrations recorded in the parent are no
