@@ -159,6 +159,15 @@ $EXPECTED"
     echo "$inetd: all $(echo "$with" | wc -l) lines with helpers between reads, and the early answer"
 done
 
+# The marker comes from the environment: a value the library did not write
+# costs one line naming it, and nothing else.
+for bad in garbage "1:2:3" ":5" "12:" "1:2,,3:4"; do
+    lines=$(LINGERCLOSE_SHARED=$bad LD_PRELOAD=$lc_preload /bin/true 2>&1)
+    [ "$(echo "$lines" | grep -c "LINGERCLOSE_SHARED is not valid (accepted: ")" = 1 ] &&
+        [ "$(echo "$lines" | wc -l)" = 1 ] ||
+        fail "LINGERCLOSE_SHARED='$bad' gave: $lines"
+done
+
 # Without the library the early answer is lost (or the last check proves nothing).
 start_inetd tcpserver no
 early=$(client "$port" upload)
