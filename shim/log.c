@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "raw.h"
 
 #define SYSLOG_SOCKET "/dev/log"
 #define SYSLOG_FACILITY_DAEMON (3 << 3)
@@ -59,7 +60,7 @@ int lc_log_enter_own_table(void)
 {
     in_own_table = true;
     struct stat st;
-    if (fstat(STDERR_FILENO, &st) != 0 || !is_startup_stderr(&st))
+    if (lc_raw_fstat(STDERR_FILENO, &st) != 0 || !is_startup_stderr(&st))
         return -1;
     if (reopens(st.st_mode)) {
         atomic_store(&own_table_stderr, OWN_STDERR_REOPENED);
@@ -82,7 +83,7 @@ static bool write_whole(int fd, const char *line, size_t n, bool socket)
 static bool write_if_startup_stderr(int fd, const char *line, size_t n)
 {
     struct stat st;
-    return fstat(fd, &st) == 0 && is_startup_stderr(&st) &&
+    return lc_raw_fstat(fd, &st) == 0 && is_startup_stderr(&st) &&
            write_whole(fd, line, n, S_ISSOCK(st.st_mode));
 }
 
@@ -164,7 +165,7 @@ void lc_log_configure(enum lc_log_target target, const char *journal_stream)
 {
     log_target = target;
     struct stat st;
-    if (fstat(STDERR_FILENO, &st) != 0) {
+    if (lc_raw_fstat(STDERR_FILENO, &st) != 0) {
         startup_stderr.writable = false;
         stderr_is_journal = false;
         return;

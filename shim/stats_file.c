@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "drain.h"
 #include "log.h"
+#include "raw.h"
 #include "stats.h"
 #include "stats_file.h"
 
@@ -148,7 +149,7 @@ static int open_directory(struct target *t, bool quiet)
     if (dir < 0)
         return -1;
     struct stat st;
-    if (fstat(dir, &st) != 0) {
+    if (lc_raw_fstat(dir, &st) != 0) {
         if (!quiet)
             report_failure(t->path, "examine the directory of", errno);
         syscall(SYS_close, dir);
@@ -265,7 +266,7 @@ static bool publish(int dir, const struct target *t, pid_t pid, struct scratch *
     /* A file system that does not honour O_EXCL (old NFS) could have
      * handed back whatever was there. */
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    if (lc_raw_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
         syscall(SYS_close, fd);
         report_failure(t->path, "get a fresh temporary file beside", EEXIST);
         return false;

@@ -64,6 +64,9 @@ static void close_by_kill(void)
      * kill() returns. */
     if (kill(getpid(), SIGUSR1) != 0)
         pattern_die("kill");
+    /* A sanitizer's runtime delivers it at its next call it intercepts. */
+    for (int waited = 0; !handler_ran && waited < 2000; waited++)
+        pattern_sleep_ms(1);
 }
 
 static void close_by_timer(void)
