@@ -327,6 +327,12 @@ Test(threads, close_in_signal_handler_lingers)
  * waits, FIN sent, for the child's end, which drains it. */
 Test(threads, close_in_signal_handler_of_fork_child_starts_no_thread)
 {
+    /* ThreadSanitizer defers a signal to its next intercepted call and, in
+     * the fork() child of a threaded program, never gets there: the
+     * handler would not run, with or without the library. */
+    const char *first = getenv("LC_PRELOAD_FIRST");
+    if (first && strstr(first, "libtsan"))
+        cr_skip_test("ThreadSanitizer never runs a signal handler in a fork child");
     char *with_log, *without_log;
     int with = signal_close_delivered(true, true, &with_log);
     int without = signal_close_delivered(false, true, &without_log);
