@@ -473,13 +473,14 @@ static _Noreturn void check(const char *command)
 {
     char library[PATH_MAX], tried[PATH_MAX * 2 + 8];
     bool can_work = true;
-    if (find_library(library, tried, sizeof tried)) {
+    bool found = find_library(library, tried, sizeof tried);
+    if (found) {
         printf("ok: the library is %s\n", library);
     } else {
         printf("no: " LIBRARY_NAME " is not installed (tried %s)\n", tried);
         can_work = false;
     }
-    if (unit_to_check && !check_unit(unit_to_check, print_finding, NULL))
+    if (unit_to_check && !check_unit(unit_to_check, found ? library : NULL, print_finding, NULL))
         can_work = false;
     char buf[PATH_MAX];
     const char *path = command ? check_resolve_command(command, buf, sizeof buf) : NULL;

@@ -386,7 +386,64 @@ static const char *last_value(const struct unit *u, const char *key)
     return value;
 }
 
-bool check_unit(const char *unit, finding_fn report, void *context)
+/* How long the longest entry of the path lists under key (accumulated,
+ * an empty assignment resets them; a leading '-' only makes an entry
+ * optional) that contains path is, and which assignment gave it. */
+static size_t longest_covering(const struct unit *u, const char *key, const char *path,
+                               const struct assignment **because)
+{
+    size_t best = 0;
+    *because = NULL;
+    for (size_t i = 0; i < u->count; i++) {
+        const struct assignment *a = &u->items[i];
+        if (strcmp(a->key, key) != 0)
+            continue;
+        if (!*a->value) {
+            best = 0;
+            *because = NULL;
+            continue;
+        }
+        char *copy = strdup(a->value), *save = NULL;
+        for (char *t = copy ? strtok_r(copy, " \t", &save) : NULL; t; t = strtok_r(NULL, " \t", &save)) {
+            if (*t == '-' || *t == '+')
+                t++;
+            size_t len = strlen(t);
+            while (len > 1 && t[len - 1] == '/')
+                len--;
+            bool covers = strncmp(path, t, len) == 0 &&
+                          (len == 1 || path[len] == '/' || path[len] == '\0');
+            if (covers && len >= best) {
+                best = len;
+                *because = a;
+            }
+        }
+        free(copy);
+    }
+    return best;
+}
+
+/* NoExecPaths= makes the dynamic loader unable to map a library below it,
+ * and it then ignores the LD_PRELOAD entry with a message the journal may
+ * hide: the library silently does nothing. The most specific path of
+ * ExecPaths= and NoExecPaths= wins, as in systemd. */
+static bool library_executable(const struct unit *u, const char *unit, const char *library,
+                               finding_fn report, void *context)
+{
+    const struct assignment *no_exec, *exec;
+    size_t denied = longest_covering(u, "NoExecPaths", library, &no_exec);
+    size_t allowed = longest_covering(u, "ExecPaths", library, &exec);
+    if (!no_exec || allowed > denied)
+        return true;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "unit %s: NoExecPaths=%s (%s) covers %s: the dynamic loader cannot map it and "
+             "ignores LD_PRELOAD; add ExecPaths=%s to the drop-in",
+             unit, no_exec->value, no_exec->origin, library, library);
+    report(FINDING_PROBLEM, text, context);
+    return false;
+}
+
+bool check_unit(const char *unit, const char *library, finding_fn report, void *context)
 {
     struct unit u = { 0 };
     char text[1024];
@@ -427,6 +484,8 @@ bool check_unit(const char *unit, finding_fn report, void *context)
         report(syslog_chosen ? FINDING_PROBLEM : FINDING_FACT, text, context);
         fine = fine && !syslog_chosen;
     }
+    if (library && !library_executable(&u, unit, library, report, context))
+        fine = false;
     if (fine) {
         snprintf(text, sizeof text, "unit %s: its sandbox allows every system call the library makes", unit);
         report(FINDING_FACT, text, context);

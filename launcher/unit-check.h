@@ -11,7 +11,9 @@
 /* unit: a unit name (read with 'systemctl cat' when systemd runs, else
  * from the unit directories and their drop-ins) or a path to a unit file
  * (with the drop-ins of PATH.d/). Reports one finding per setting that
- * forbids something the library needs; returns true when there is none. */
-bool check_unit(const char *unit, finding_fn report, void *context);
+ * forbids something the library needs, among them a NoExecPaths= that
+ * keeps library (a path, or NULL) from being loaded; returns true when
+ * there is none. */
+bool check_unit(const char *unit, const char *library, finding_fn report, void *context);
 
 #endif

@@ -307,6 +307,19 @@ launch --check --unit "$tmp/units/families-stderr.service"
 check "--check --unit: no AF_UNIX, logging to stderr: can work, noted" \
     eval 'verdict_is 0 can "$tmp/units/families-stderr.service" &&
           grep -q "^ok: unit $tmp/units/families-stderr.service: RestrictAddressFamilies=~AF_UNIX (.*:2) leaves out AF_UNIX" "$tmp/out"'
+# NoExecPaths= over the library: the loader would silently ignore it,
+# unless a more specific ExecPaths= names it (as Debian's redis unit does
+# for /usr/lib).
+printf '[Service]\nNoExecPaths=/\nExecPaths=/usr/bin/true\n' >"$tmp/units/noexec.service"
+launch --check --unit "$tmp/units/noexec.service"
+check "--check --unit: NoExecPaths=/ over the library: cannot, the line named" \
+    eval 'verdict_is 1 cannot "$tmp/units/noexec.service" &&
+          grep -q "^no: unit $tmp/units/noexec.service: NoExecPaths=/ ($tmp/units/noexec.service:2) covers $library: .*add ExecPaths=" "$tmp/out"'
+mkdir -p "$tmp/units/noexec.service.d"
+printf '[Service]\nExecPaths=%s\n' "$(dirname "$library")" >"$tmp/units/noexec.service.d/lib.conf"
+launch --check --unit "$tmp/units/noexec.service"
+check "--check --unit: an ExecPaths= for the library's directory: can work" \
+    eval 'verdict_is 0 can "$tmp/units/noexec.service"'
 launch --check --unit "$tmp/units/missing.service"
 check "--check --unit of a unit that cannot be read: cannot, said so" \
     eval 'verdict_is 1 cannot "$tmp/units/missing.service" &&
