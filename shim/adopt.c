@@ -111,12 +111,12 @@ size_t lc_adopt_env_room(char *const envp[])
     return count + 2;
 }
 
-char *const *lc_adopt_env_with_marker(char *const envp[], char **room)
+char *const *lc_adopt_env_with_marker(char *const envp[], char **room, size_t room_size)
 {
-    if (!marker[0] || !envp)
+    if (!marker[0] || !envp || room_size < 2)
         return envp;
     size_t n = 0;
-    for (size_t i = 0; envp[i]; i++)
+    for (size_t i = 0; envp[i] && n + 2 < room_size; i++)
         if (strncmp(envp[i], LC_SHARED_VARIABLE "=", sizeof LC_SHARED_VARIABLE) != 0)
             room[n++] = envp[i];
     room[n++] = marker;

@@ -32,15 +32,19 @@ int lc_adopt_handed_over(void);
 const char *lc_adopt_marker(void);
 
 /* envp with the marker in place of any LINGERCLOSE_SHARED entry, written
- * into room (at least lc_adopt_env_room(envp) pointers, on the caller's
- * stack: exec is async-signal-safe). envp itself when there is no marker. */
+ * into room (room_size pointers, at least lc_adopt_env_room(envp), on the
+ * caller's stack: exec is async-signal-safe). envp itself when there is no
+ * marker. */
 size_t lc_adopt_env_room(char *const envp[]);
-char *const *lc_adopt_env_with_marker(char *const envp[], char **room);
+char *const *lc_adopt_env_with_marker(char *const envp[], char **room, size_t room_size);
 
 /* Declares `name`: envp as the program started must get it, in a copy on
  * the declaring function's stack. */
-#define LC_ENV_WITH_MARKER(envp, name)                                    \
-    char *name##_room[lc_ready() ? lc_adopt_env_room(envp) : 1];          \
-    char *const *name = lc_ready() ? lc_adopt_env_with_marker(envp, name##_room) : (envp)
+#define LC_ENV_WITH_MARKER(envp, name)                                                     \
+    const bool name##_ready = lc_ready();                                                  \
+    const size_t name##_size = name##_ready ? lc_adopt_env_room(envp) : 1;                 \
+    char *name##_room[name##_size];                                                        \
+    char *const *name = name##_ready ? lc_adopt_env_with_marker(envp, name##_room, name##_size) \
+                                     : (envp)
 
 #endif

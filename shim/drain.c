@@ -83,6 +83,7 @@ struct slot {
     int64_t start_ms, last_ms;
     uint64_t bytes;
     uint32_t queued;
+    bool reset_if_stalled;
     uint64_t window_edge;
     int64_t output_checked_ms;
 };
@@ -244,9 +245,16 @@ int lc_drain_move_to_private(int fd)
     return moved < 0 ? NONE : moved;
 }
 
-bool lc_drain_submit(int fd, uint32_t queued)
+/* What travels with each socket to the drain thread. */
+struct handoff {
+    uint32_t queued;
+    uint32_t input_unread; /* a plain close would have reset it */
+};
+
+bool lc_drain_submit(int fd, uint32_t queued, bool input_unread)
 {
-    struct iovec iov = { .iov_base = &queued, .iov_len = sizeof queued };
+    struct handoff what = { .queued = queued, .input_unread = input_unread };
+    struct iovec iov = { .iov_base = &what, .iov_len = sizeof what };
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -268,7 +276,7 @@ bool lc_drain_submit(int fd, uint32_t queued)
     atomic_fetch_add(&handoffs_sending, 1);
     int to = atomic_load(&handoff_fd);
     bool sent = to >= 0 &&
-                lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof queued;
+                lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof what;
     atomic_fetch_sub(&handoffs_sending, 1);
     handing_off--;
     return sent;
@@ -379,10 +387,12 @@ static void finish(int32_t index, enum lc_drain_end why)
     unsigned long long bytes = (unsigned long long)s->bytes;
     /* A peer that read nothing of our output for the idle timeout would
      * keep it queued for minutes in a kernel orphan probing its closed
-     * window; a reset frees it now. With its input unread that is what a
-     * plain close would have done; a peer that neither sends nor reads
-     * loses the rest of a response it was not reading. */
-    if (why == LC_END_STALLED) {
+     * window; a reset frees it now, but only where a plain close would have
+     * sent one (input was unread at the close): otherwise the socket
+     * becomes the orphan it would have been without the library, under the
+     * kernel's orphan limits, and a peer that only paused still gets the
+     * rest. */
+    if (why == LC_END_STALLED && s->reset_if_stalled) {
         struct linger abortive = { .l_onoff = 1, .l_linger = 0 };
         syscall(SYS_setsockopt, s->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
     }
@@ -425,8 +435,12 @@ static bool output_stalled(struct slot *s, int64_t now)
     if (own_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
         !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
         return false; /* the timeouts end it */
-    bool stalled = info.tcpi_bytes_acked <= s->window_edge;
-    s->window_edge = window_edge(&info, len);
+    /* The right edge moves only when the peer's program reads; a peer
+     * whose window is larger than what a slow path carries in an idle
+     * timeout still moves it. */
+    uint64_t edge = window_edge(&info, len);
+    bool stalled = edge <= s->window_edge;
+    s->window_edge = edge;
     s->output_checked_ms = now;
     return stalled;
 }
@@ -447,7 +461,7 @@ static bool output_stalled_at_handoff(struct slot *s, int64_t now)
            info.tcpi_last_data_sent >= lc_conf.idle_timeout_ms;
 }
 
-static void adopt(int fd, uint32_t queued, int64_t now)
+static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
 {
     int32_t index = slot_alloc();
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
@@ -463,7 +477,8 @@ static void adopt(int fd, uint32_t queued, int64_t now)
         log_later(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closed it", fd, error);
         return;
     }
-    slots[index] = (struct slot){ .fd = fd, .start_ms = now, .last_ms = now, .queued = queued };
+    slots[index] = (struct slot){ .fd = fd, .start_ms = now, .last_ms = now, .queued = queued,
+                                  .reset_if_stalled = reset_if_stalled };
     list_append(&by_start, index, LINKS(start));
     list_append(&by_activity, index, LINKS(activity));
     if (queued && output_stalled_at_handoff(&slots[index], now))
@@ -473,8 +488,8 @@ static void adopt(int fd, uint32_t queued, int64_t now)
 static void adopt_handoffs(int64_t now)
 {
     for (;;) {
-        uint32_t queued = 0;
-        struct iovec iov = { .iov_base = &queued, .iov_len = sizeof queued };
+        struct handoff what = { 0, 0 };
+        struct iovec iov = { .iov_base = &what, .iov_len = sizeof what };
         union {
             char buf[CMSG_SPACE(16 * sizeof(int))];
             struct cmsghdr align;
@@ -506,7 +521,8 @@ static void adopt_handoffs(int64_t now)
                 int fd;
                 memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
                 if (i == 0)
-                    adopt(fd, n == (ssize_t)sizeof queued ? queued : 0, now);
+                    adopt(fd, n == (ssize_t)sizeof what ? what.queued : 0,
+                          n == (ssize_t)sizeof what && what.input_unread, now);
                 else
                     own_close(fd);
             }
@@ -838,6 +854,8 @@ void lc_drain_atfork_child(void)
     free_head = NONE;
     by_start = by_activity = (struct list){ NONE, NONE };
     receive_fd = epoll_fd = NONE;
+    /* Lines the parent's thread had yet to write are the parent's. */
+    deferred_count = 0;
     atomic_store(&handoffs_sending, 0);
     atomic_store(&in_flight, 0);
     atomic_store(&queued_total, 0);

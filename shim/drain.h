@@ -33,8 +33,10 @@ bool lc_drain_account_output(int fd, uint32_t *queued);
 void lc_drain_unaccount_output(uint32_t queued);
 
 /* Sends the program's socket fd (with its reserved place and the output
- * counted for it) to the thread, which then holds its own reference. */
-bool lc_drain_submit(int fd, uint32_t queued);
+ * counted for it) to the thread, which then holds its own reference.
+ * input_unread: the close found input unread, so a plain close would have
+ * reset the connection; a stalled drain may then end with a reset too. */
+bool lc_drain_submit(int fd, uint32_t queued, bool input_unread);
 
 /* The library's one descriptor in the program's table (the sending end),
  * or -1. */

@@ -102,7 +102,8 @@ static bool forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entr
  * because it is also the last check: a connection the peer has reset
  * still has its unread input (the peek saw it), but no state to linger in,
  * and shutdown() says so with ENOTCONN. */
-static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason *plain_reason)
+static bool hand_off(int fd, const struct lc_fd_snapshot *entry, bool input_unread,
+                     enum lc_reason *plain_reason)
 {
     *plain_reason = LC_PLAIN_UNAVAILABLE;
     bool to_thread = lc_drain_started();
@@ -132,7 +133,7 @@ static bool hand_off(int fd, const struct lc_fd_snapshot *entry, enum lc_reason 
         *plain_reason = LC_PLAIN_NOT_CONNECTED;
         return false;
     }
-    if (to_thread && lc_drain_submit(fd, queued))
+    if (to_thread && lc_drain_submit(fd, queued, input_unread))
         return true;
     /* A parked socket is not the drain's: its output counts again once
      * it is handed over. */
@@ -155,7 +156,7 @@ bool lc_close_begin(int fd, const char *how)
     enum lc_reason reason = lc_close_decide(&entry, fd, &state);
     if (lc_reason_lingers(reason)) {
         enum lc_reason fallback;
-        if (hand_off(fd, &entry, &fallback)) {
+        if (hand_off(fd, &entry, state.unread_bytes > 0, &fallback)) {
             lc_count(&lc_stats.by_reason[reason], 1);
             lc_log(LC_LOG_DEBUG, "%s(%d): lingering (%s, %u bytes unread)", how, fd,
                    lc_reason_name(reason), state.unread_bytes);

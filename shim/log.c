@@ -90,9 +90,16 @@ static bool write_if_startup_stderr(int fd, const char *line, size_t n)
 /* A pipe or a terminal is opened anew, non-blocking, through the program's
  * descriptor: a full pipe or a stopped terminal loses the line instead of
  * stalling a close() or the drain thread, and the program's own descriptor
- * keeps its mode. -1 with errno ENOENT: no /proc here. */
+ * keeps its mode. Looked at before it is opened, so that nothing but the
+ * start-up stderr is ever opened. -1 when it cannot be opened: no /proc,
+ * or a process that dropped its privileges may not open its own pipe. */
 static int write_reopened(const char *line, size_t n)
 {
+    struct stat st;
+    if (stat(PROGRAM_STDERR, &st) != 0)
+        return -1;
+    if (!is_startup_stderr(&st))
+        return 0;
     int fd = (int)syscall(SYS_openat, AT_FDCWD, PROGRAM_STDERR,
                           O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
@@ -131,9 +138,11 @@ static bool write_to_stderr(const char *line, size_t n)
         return false;
     if (in_own_table)
         return write_from_own_table(line, n);
+    /* Where it cannot be opened anew, the program's own descriptor: it may
+     * block on a full pipe, as the program's own writes do. */
     if (reopens(startup_stderr.type)) {
         int written = write_reopened(line, n);
-        if (written >= 0 || errno != ENOENT)
+        if (written >= 0)
             return written == 1;
     }
     int fd = (int)syscall(SYS_fcntl, STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
