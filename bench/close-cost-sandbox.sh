@@ -1,0 +1,151 @@
+#!/bin/bash
+# What a seccomp filter costs the lingering close(). Without a filter the
+# library makes its drain thread SCHED_BATCH, so that a hand-off (the
+# sendmsg of the socket inside the program's close()) does not let the
+# woken drain thread preempt the program's thread in the middle of that
+# close(). sched_setscheduler is in systemd's @resources group, which a
+# sandboxed unit forbids on pain of death, so under any seccomp filter the
+# library leaves the thread SCHED_OTHER. This measures the difference.
+#
+# Runs bench/close-cost (see its header) alternately without a filter
+# ("open") and under tests/seccomp-run with a filter that allows every
+# system call systemd knows (@known, so the filter itself refuses nothing)
+# in ABBA order, and reports for each mode the median and min-max over the
+# runs of:
+#   - the lingering close(), back to back and 100 us apart: p50 and p99 of
+#     close-cost's library figures;
+#   - controls, made without the library in the same runs: the plain
+#     close() of the same sockets (a RST), and the lingering close's own
+#     system calls timed one by one (peek, shutdown, sendmsg to a
+#     SCHED_OTHER thread in both modes): what the filter's evaluation
+#     costs by itself;
+# and the per-pair ratio filter / open (median and min-max of the pairs).
+# First, the policy the library gives its drain thread in each mode is
+# read from /proc (a shell with the library makes one socket, which starts
+# the thread): 3 (SCHED_BATCH) is expected without the filter, 0
+# (SCHED_OTHER) under it; anything else fails the run (status 1).
+#
+#   LC_LIBRARY=/path/to/liblingerclose.so LC_SECCOMP_RUN=/path/to/tests/seccomp-run \
+#       bench/close-cost-sandbox.sh [--quick]
+#
+# Environment: LC_LIBRARY and LC_SECCOMP_RUN (required; seccomp-run is
+# built by `make check TESTS=` when libseccomp-dev is installed),
+# SANDBOX_PAIRS (pairs of runs, 6; --quick 2), CLOSE_COST (the close-cost
+# program; else close-cost on PATH; else built here from close-cost.c),
+# BENCH_OUT (a directory: every run's RESULT lines go to
+# close-cost-sandbox.raw there). Each run is a full close-cost run (about
+# 10 s here, 2 minutes in all), or a --quick one (2 s) with --quick. Needs
+# systemd-analyze (Debian: systemd). RESULT lines on stdout, progress on
+# stderr.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+me=close-cost-sandbox
+. "$here/common.sh"
+bench_args "$@"
+bench_require_library
+export LC_LIBRARY
+bench_require_tools "apt-get install systemd procps" systemd-analyze pgrep
+[ -x "${LC_SECCOMP_RUN:-}" ] || {
+    echo "$me: set LC_SECCOMP_RUN to tests/seccomp-run (built by make check TESTS= with libseccomp-dev)" >&2
+    exit 1
+}
+
+if [ $quick = 1 ]; then
+    pairs=${SANDBOX_PAIRS:-2}
+    run_flags=--quick
+else
+    pairs=${SANDBOX_PAIRS:-6}
+    run_flags=
+fi
+case $pairs in '' | *[!0-9]* | 0) echo "$me: SANDBOX_PAIRS must be a positive whole number, not '$pairs'" >&2; exit 2 ;; esac
+
+log() { echo "$me: $*" >&2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-sandbox.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+close_cost=${CLOSE_COST:-$(command -v close-cost || true)}
+if [ -z "$close_cost" ]; then
+    cc -O2 -std=gnu11 -pthread -o "$tmp/close-cost" "$here/close-cost.c" -lm || exit 1
+    close_cost=$tmp/close-cost
+fi
+
+# Every name systemd knows, one a line (seccomp-run skips the "@group"
+# lines and the names this machine's ABIs lack).
+systemd-analyze syscall-filter @known | sed -n '2,$s/^ *\([^ #]\)/\1/p' >"$tmp/known.allow"
+grep -qx sched_setscheduler "$tmp/known.allow" || { log "systemd-analyze @known lacks sched_setscheduler?"; exit 1; }
+
+# drain_policy MODE: the scheduling policy the library's drain thread gets
+# in MODE, from /proc, in a shell that makes one socket (which starts the
+# thread: a connect to a closed port on loopback) and reads its own tasks.
+drain_policy() {
+    local probe='exec 3<>/dev/tcp/127.0.0.1/1 || :
+        for task in /proc/$$/task/*; do
+            read -r name <"$task/comm"
+            [ "$name" = lingerclose ] || continue
+            read -r stat <"$task/stat"
+            set -- ${stat##*) }
+            echo "${39}" # field 41, the policy, counted after the name
+        done'
+    if [ "$1" = filter ]; then
+        "$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" -- env LD_PRELOAD="$LC_LIBRARY" bash -c "$probe" 2>/dev/null
+    else
+        env LD_PRELOAD="$LC_LIBRARY" bash -c "$probe" 2>/dev/null
+    fi
+}
+open_policy=$(drain_policy open)
+filter_policy=$(drain_policy filter)
+log "drain thread policy: ${open_policy:-none seen} without a filter, ${filter_policy:-none seen} under it (3 SCHED_BATCH, 0 SCHED_OTHER)"
+
+figures="close_linger_p50_ns close_linger_p99_ns close_linger_paced_p50_ns close_linger_paced_p99_ns
+close_linger_nolib_p50_ns close_linger_nolib_p99_ns close_syscall_peek_ns close_syscall_shutdown_wr_ns
+close_syscall_sendmsg_scm_rights_ns"
+
+# one_run MODE INDEX: one close-cost run; its RESULT lines in
+# $tmp/MODE.INDEX.
+one_run() {
+    local mode=$1 index=$2 out=$tmp/$1.$2
+    if [ "$mode" = filter ]; then
+        "$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" -- "$close_cost" $run_flags >"$out" 2>"$out.err" &
+    else
+        "$close_cost" $run_flags >"$out" 2>"$out.err" &
+    fi
+    wait $! || { log "$mode run $index failed (status $?):"; tail -5 "$out.err" >&2; exit 1; }
+    grep -q '^RESULT close_linger_p50_ns ' "$out" || { log "$mode run $index printed no figures"; exit 1; }
+    [ -n "${BENCH_OUT:-}" ] && sed "s/^RESULT /$mode $index: /" "$out" >>"$BENCH_OUT/close-cost-sandbox.raw"
+    log "$mode run $index: linger p50 $(value "$out" close_linger_p50_ns) ns, p99 $(value "$out" close_linger_p99_ns) ns"
+}
+value() { awk -v k="$2" '$1 == "RESULT" && $2 == k { print $3 }' "$1"; }
+
+[ -n "${BENCH_OUT:-}" ] && : >"$BENCH_OUT/close-cost-sandbox.raw"
+started=$(date +%s)
+for ((p = 1; p <= pairs; p++)); do
+    if ((p % 2)); then order="open filter"; else order="filter open"; fi
+    for mode in $order; do one_run "$mode" "$p"; done
+done
+log "$((2 * pairs)) runs in $(($(date +%s) - started)) s"
+
+for figure in $figures; do
+    for ((p = 1; p <= pairs; p++)); do value "$tmp/open.$p" "$figure"; done | stats >"$tmp/s.open"
+    for ((p = 1; p <= pairs; p++)); do value "$tmp/filter.$p" "$figure"; done | stats >"$tmp/s.filter"
+    for ((p = 1; p <= pairs; p++)); do
+        awk -v a="$(value "$tmp/open.$p" "$figure")" -v b="$(value "$tmp/filter.$p" "$figure")" \
+            'BEGIN { if (a > 0) printf "%.4f\n", b / a }'
+    done | stats >"$tmp/s.ratio"
+    read -r om olo ohi <"$tmp/s.open"
+    read -r fm flo fhi <"$tmp/s.filter"
+    read -r rm rlo rhi <"$tmp/s.ratio"
+    name=${figure#close_}
+    name=sandbox_${name%_ns}
+    case $figure in
+        *nolib* | close_syscall_*) role="control (no library)" ;;
+        *) role="library" ;;
+    esac
+    printf 'RESULT %s_ratio %.3f x filter/open, %s, per-pair median (%.3f-%.3f); open %.0f ns (%.0f-%.0f), filter %.0f ns (%.0f-%.0f); medians of %d ABBA pairs of close-cost%s runs\n' \
+        "$name" "$rm" "$role" "$rlo" "$rhi" "$om" "$olo" "$ohi" "$fm" "$flo" "$fhi" "$pairs" "${run_flags:+ $run_flags}"
+done
+policy_ok=no
+[ "$open_policy" = 3 ] && [ "$filter_policy" = 0 ] && policy_ok=yes
+echo "RESULT sandbox_drain_policy_ok $policy_ok - the drain thread's policy: ${open_policy:-none seen} without a filter, ${filter_policy:-none seen} under it (expected 3 SCHED_BATCH, 0 SCHED_OTHER)"
+[ "$policy_ok" = yes ]
