@@ -30,7 +30,8 @@
 #
 # Environment: LC_LIBRARY and LC_SECCOMP_RUN (required; seccomp-run is
 # built by `make check TESTS=` when libseccomp-dev is installed),
-# SANDBOX_PAIRS (pairs of runs, 6; --quick 2), CLOSE_COST (the close-cost
+# SANDBOX_PAIRS (pairs of runs, 6; --quick 2), SANDBOX_HOGS (processes
+# that spin meanwhile, a busy machine: 0), CLOSE_COST (the close-cost
 # program; else close-cost on PATH; else built here from close-cost.c),
 # BENCH_OUT (a directory: every run's RESULT lines go to
 # close-cost-sandbox.raw there). Each run is a full close-cost run (about
@@ -59,11 +60,14 @@ else
     run_flags=
 fi
 case $pairs in '' | *[!0-9]* | 0) echo "$me: SANDBOX_PAIRS must be a positive whole number, not '$pairs'" >&2; exit 2 ;; esac
+hog_count=${SANDBOX_HOGS:-0}
+case $hog_count in '' | *[!0-9]*) echo "$me: SANDBOX_HOGS must be a whole number (0 or more), not '$hog_count'" >&2; exit 2 ;; esac
 
 log() { echo "$me: $*" >&2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-sandbox.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+hogs=()
+trap 'kill "${hogs[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 close_cost=${CLOSE_COST:-$(command -v close-cost || true)}
 if [ -z "$close_cost" ]; then
@@ -118,6 +122,15 @@ one_run() {
 }
 value() { awk -v k="$2" '$1 == "RESULT" && $2 == k { print $3 }' "$1"; }
 
+# A busy machine: SANDBOX_HOGS processes that only spin, at the same
+# priority, for the whole measurement (both modes alike).
+hogs=()
+for ((h = 0; h < hog_count; h++)); do
+    (while :; do :; done) &
+    hogs+=($!)
+done
+((hog_count)) && log "$hog_count spinning process(es) run meanwhile"
+
 [ -n "${BENCH_OUT:-}" ] && : >"$BENCH_OUT/close-cost-sandbox.raw"
 started=$(date +%s)
 for ((p = 1; p <= pairs; p++)); do
@@ -142,8 +155,9 @@ for figure in $figures; do
         *nolib* | close_syscall_*) role="control (no library)" ;;
         *) role="library" ;;
     esac
-    printf 'RESULT %s_ratio %.3f x filter/open, %s, per-pair median (%.3f-%.3f); open %.0f ns (%.0f-%.0f), filter %.0f ns (%.0f-%.0f); medians of %d ABBA pairs of close-cost%s runs\n' \
-        "$name" "$rm" "$role" "$rlo" "$rhi" "$om" "$olo" "$ohi" "$fm" "$flo" "$fhi" "$pairs" "${run_flags:+ $run_flags}"
+    printf 'RESULT %s_ratio %.3f x filter/open, %s, per-pair median (%.3f-%.3f); open %.0f ns (%.0f-%.0f), filter %.0f ns (%.0f-%.0f); medians of %d ABBA pairs of close-cost%s runs%s\n' \
+        "$name" "$rm" "$role" "$rlo" "$rhi" "$om" "$olo" "$ohi" "$fm" "$flo" "$fhi" "$pairs" "${run_flags:+ $run_flags}" \
+        "$( ((hog_count)) && echo ", $hog_count spinning process(es) meanwhile")"
 done
 policy_ok=no
 [ "$open_policy" = 3 ] && [ "$filter_policy" = 0 ] && policy_ok=yes
