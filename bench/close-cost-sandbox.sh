@@ -20,10 +20,15 @@
 #     SCHED_OTHER thread in both modes): what the filter's evaluation
 #     costs by itself;
 # and the per-pair ratio filter / open (median and min-max of the pairs).
-# First, the policy the library gives its drain thread in each mode is
-# read from /proc (a shell with the library makes one socket, which starts
-# the thread): 3 (SCHED_BATCH) is expected without the filter, 0
-# (SCHED_OTHER) under it; anything else fails the run (status 1).
+# With SANDBOX_BATCH=1 a third mode, filter_batch, runs close-cost under
+# the same filter and SCHED_BATCH as a whole (chrt -b 0 inside the filter),
+# as a unit with CPUSchedulingPolicy=batch would: the drain thread then
+# inherits SCHED_BATCH though the library does not ask for it. The order
+# then rotates ABC, CBA.
+# First, the policy the library's drain thread has in each mode is read
+# from /proc (a shell with the library makes one socket, which starts the
+# thread): 3 (SCHED_BATCH) is expected without the filter, 0 (SCHED_OTHER)
+# under it, 3 in filter_batch; anything else fails the run (status 1).
 #
 #   LC_LIBRARY=/path/to/liblingerclose.so LC_SECCOMP_RUN=/path/to/tests/seccomp-run \
 #       bench/close-cost-sandbox.sh [--quick]
@@ -31,7 +36,8 @@
 # Environment: LC_LIBRARY and LC_SECCOMP_RUN (required; seccomp-run is
 # built by `make check TESTS=` when libseccomp-dev is installed),
 # SANDBOX_PAIRS (pairs of runs, 6; --quick 2), SANDBOX_HOGS (processes
-# that spin meanwhile, a busy machine: 0), CLOSE_COST (the close-cost
+# that spin meanwhile, a busy machine: 0), SANDBOX_BATCH (1: add
+# filter_batch; needs chrt, util-linux), CLOSE_COST (the close-cost
 # program; else close-cost on PATH; else built here from close-cost.c),
 # BENCH_OUT (a directory: every run's RESULT lines go to
 # close-cost-sandbox.raw there). Each run is a full close-cost run (about
@@ -80,6 +86,18 @@ fi
 systemd-analyze syscall-filter @known | sed -n '2,$s/^ *\([^ #]\)/\1/p' >"$tmp/known.allow"
 grep -qx sched_setscheduler "$tmp/known.allow" || { log "systemd-analyze @known lacks sched_setscheduler?"; exit 1; }
 
+# mode_prefix MODE: sets prefix to the command that runs a program in MODE.
+# filter_batch: the filter, and the whole process SCHED_BATCH from its
+# start (a unit's CPUSchedulingPolicy=batch: systemd sets it before the
+# filter, and every thread inherits it).
+mode_prefix() {
+    case $1 in
+        open) prefix=() ;;
+        filter) prefix=("$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" --) ;;
+        filter_batch) prefix=("$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" -- chrt -b 0) ;;
+    esac
+}
+
 # drain_policy MODE: the scheduling policy the library's drain thread gets
 # in MODE, from /proc, in a shell that makes one socket (which starts the
 # thread: a connect to a closed port on loopback) and reads its own tasks.
@@ -92,15 +110,19 @@ drain_policy() {
             set -- ${stat##*) }
             echo "${39}" # field 41, the policy, counted after the name
         done'
-    if [ "$1" = filter ]; then
-        "$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" -- env LD_PRELOAD="$LC_LIBRARY" bash -c "$probe" 2>/dev/null
-    else
-        env LD_PRELOAD="$LC_LIBRARY" bash -c "$probe" 2>/dev/null
-    fi
+    mode_prefix "$1"
+    "${prefix[@]}" env LD_PRELOAD="$LC_LIBRARY" bash -c "$probe" 2>/dev/null
 }
-open_policy=$(drain_policy open)
-filter_policy=$(drain_policy filter)
-log "drain thread policy: ${open_policy:-none seen} without a filter, ${filter_policy:-none seen} under it (3 SCHED_BATCH, 0 SCHED_OTHER)"
+
+modes="open filter"
+[ "${SANDBOX_BATCH:-0}" = 1 ] && modes="$modes filter_batch"
+declare -A policy expected=([open]=3 [filter]=0 [filter_batch]=3)
+policy_ok=yes
+for mode in $modes; do
+    policy[$mode]=$(drain_policy "$mode")
+    [ "${policy[$mode]}" = "${expected[$mode]}" ] || policy_ok=no
+    log "drain thread policy, $mode: ${policy[$mode]:-none seen} (expected ${expected[$mode]}; 3 SCHED_BATCH, 0 SCHED_OTHER)"
+done
 
 figures="close_linger_p50_ns close_linger_p99_ns close_linger_paced_p50_ns close_linger_paced_p99_ns
 close_linger_nolib_p50_ns close_linger_nolib_p99_ns close_syscall_peek_ns close_syscall_shutdown_wr_ns
@@ -110,11 +132,8 @@ close_syscall_sendmsg_scm_rights_ns"
 # $tmp/MODE.INDEX.
 one_run() {
     local mode=$1 index=$2 out=$tmp/$1.$2
-    if [ "$mode" = filter ]; then
-        "$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" -- "$close_cost" $run_flags >"$out" 2>"$out.err" &
-    else
-        "$close_cost" $run_flags >"$out" 2>"$out.err" &
-    fi
+    mode_prefix "$mode"
+    "${prefix[@]}" "$close_cost" $run_flags >"$out" 2>"$out.err" &
     wait $! || { log "$mode run $index failed (status $?):"; tail -5 "$out.err" >&2; exit 1; }
     grep -q '^RESULT close_linger_p50_ns ' "$out" || { log "$mode run $index printed no figures"; exit 1; }
     [ -n "${BENCH_OUT:-}" ] && sed "s/^RESULT /$mode $index: /" "$out" >>"$BENCH_OUT/close-cost-sandbox.raw"
@@ -134,32 +153,35 @@ done
 [ -n "${BENCH_OUT:-}" ] && : >"$BENCH_OUT/close-cost-sandbox.raw"
 started=$(date +%s)
 for ((p = 1; p <= pairs; p++)); do
-    if ((p % 2)); then order="open filter"; else order="filter open"; fi
+    if ((p % 2)); then order=$modes; else order=$(echo "$modes" | tr ' ' '\n' | tac); fi
     for mode in $order; do one_run "$mode" "$p"; done
 done
-log "$((2 * pairs)) runs in $(($(date +%s) - started)) s"
+log "$pairs rounds of $modes in $(($(date +%s) - started)) s"
 
 for figure in $figures; do
     for ((p = 1; p <= pairs; p++)); do value "$tmp/open.$p" "$figure"; done | stats >"$tmp/s.open"
-    for ((p = 1; p <= pairs; p++)); do value "$tmp/filter.$p" "$figure"; done | stats >"$tmp/s.filter"
-    for ((p = 1; p <= pairs; p++)); do
-        awk -v a="$(value "$tmp/open.$p" "$figure")" -v b="$(value "$tmp/filter.$p" "$figure")" \
-            'BEGIN { if (a > 0) printf "%.4f\n", b / a }'
-    done | stats >"$tmp/s.ratio"
     read -r om olo ohi <"$tmp/s.open"
-    read -r fm flo fhi <"$tmp/s.filter"
-    read -r rm rlo rhi <"$tmp/s.ratio"
-    name=${figure#close_}
-    name=sandbox_${name%_ns}
-    case $figure in
-        *nolib* | close_syscall_*) role="control (no library)" ;;
-        *) role="library" ;;
-    esac
-    printf 'RESULT %s_ratio %.3f x filter/open, %s, per-pair median (%.3f-%.3f); open %.0f ns (%.0f-%.0f), filter %.0f ns (%.0f-%.0f); medians of %d ABBA pairs of close-cost%s runs%s\n' \
-        "$name" "$rm" "$role" "$rlo" "$rhi" "$om" "$olo" "$ohi" "$fm" "$flo" "$fhi" "$pairs" "${run_flags:+ $run_flags}" \
-        "$( ((hog_count)) && echo ", $hog_count spinning process(es) meanwhile")"
+    for mode in ${modes#open }; do
+        for ((p = 1; p <= pairs; p++)); do value "$tmp/$mode.$p" "$figure"; done | stats >"$tmp/s.mode"
+        for ((p = 1; p <= pairs; p++)); do
+            awk -v a="$(value "$tmp/open.$p" "$figure")" -v b="$(value "$tmp/$mode.$p" "$figure")" \
+                'BEGIN { if (a > 0) printf "%.4f\n", b / a }'
+        done | stats >"$tmp/s.ratio"
+        read -r fm flo fhi <"$tmp/s.mode"
+        read -r rm rlo rhi <"$tmp/s.ratio"
+        name=${figure#close_}
+        name=${name%_ns}
+        case $mode in filter) name=sandbox_$name ;; *) name=sandbox_batch_$name ;; esac
+        case $figure in
+            *nolib* | close_syscall_*) role="control (no library)" ;;
+            *) role="library" ;;
+        esac
+        printf 'RESULT %s_ratio %.3f x %s/open, %s, per-pair median (%.3f-%.3f); open %.0f ns (%.0f-%.0f), %s %.0f ns (%.0f-%.0f); medians of %d ABBA rounds of close-cost%s runs%s\n' \
+            "$name" "$rm" "$mode" "$role" "$rlo" "$rhi" "$om" "$olo" "$ohi" "$mode" "$fm" "$flo" "$fhi" "$pairs" \
+            "${run_flags:+ $run_flags}" "$( ((hog_count)) && echo ", $hog_count spinning process(es) meanwhile")"
+    done
 done
-policy_ok=no
-[ "$open_policy" = 3 ] && [ "$filter_policy" = 0 ] && policy_ok=yes
-echo "RESULT sandbox_drain_policy_ok $policy_ok - the drain thread's policy: ${open_policy:-none seen} without a filter, ${filter_policy:-none seen} under it (expected 3 SCHED_BATCH, 0 SCHED_OTHER)"
+policies=
+for mode in $modes; do policies="$policies, $mode ${policy[$mode]:-none seen}"; done
+echo "RESULT sandbox_drain_policy_ok $policy_ok - the drain thread's policy${policies} (expected: open 3 SCHED_BATCH, filter 0 SCHED_OTHER, filter_batch 3)"
 [ "$policy_ok" = yes ]
