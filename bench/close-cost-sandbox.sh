@@ -181,7 +181,10 @@ for figure in $figures; do
             "${run_flags:+ $run_flags}" "$( ((hog_count)) && echo ", $hog_count spinning process(es) meanwhile")"
     done
 done
-policies=
-for mode in $modes; do policies="$policies, $mode ${policy[$mode]:-none seen}"; done
-echo "RESULT sandbox_drain_policy_ok $policy_ok - the drain thread's policy${policies} (expected: open 3 SCHED_BATCH, filter 0 SCHED_OTHER, filter_batch 3)"
+policies= wanted=
+for mode in $modes; do
+    policies="$policies, $mode ${policy[$mode]:-none seen}"
+    wanted="$wanted${wanted:+, }$mode ${expected[$mode]}"
+done
+echo "RESULT sandbox_drain_policy_ok $policy_ok - the drain thread's policy${policies} (expected: $wanted; 3 SCHED_BATCH, 0 SCHED_OTHER)"
 [ "$policy_ok" = yes ]
