@@ -8,6 +8,14 @@
 #   nginx_always   lingering_close always (nginx lingers on every close, as
 #                  the library does for these connections), no library;
 #                  "close" load only, for reference
+#   lib_sandbox    as lib, under a seccomp filter that allows every system
+#   nolib_sandbox  call (tests/seccomp-run, systemd's @known), so that the
+#                  library's drain thread stays SCHED_OTHER; and nolib under
+#                  the same filter, for what the filter costs by itself;
+#                  only with HTTP_SANDBOX=1 (see bench/close-cost-sandbox.sh)
+#   lib_sandbox_batch  as lib_sandbox, nginx SCHED_BATCH as a whole (chrt -b
+#                  0 inside the filter, a unit's CPUSchedulingPolicy=batch):
+#                  the drain thread inherits SCHED_BATCH
 # Two loads: "close" (a new connection per request, wrk -H 'Connection:
 # close') and "keepalive". The servers run side by side for the whole item;
 # each round runs every load against every server, in an order that rotates
@@ -23,7 +31,9 @@
 # Environment: LC_LIBRARY (required), BENCH_OUT (directory for
 # http-throughput.dat, optional), HTTP_ROUNDS (5; --quick 2),
 # HTTP_DURATION (seconds per wrk run, 3; --quick 1), HTTP_WORKERS (nginx
-# worker_processes, 1), HTTP_WRK_THREADS (1), HTTP_WRK_CONNECTIONS (50).
+# worker_processes, 1), HTTP_WRK_THREADS (1), HTTP_WRK_CONNECTIONS (50),
+# HTTP_SANDBOX (1: add lib_sandbox, nolib_sandbox and lib_sandbox_batch;
+# needs LC_SECCOMP_RUN, systemd-analyze and chrt).
 # Needs nginx (Debian: nginx-light), wrk, ss (iproute2). RESULT lines on
 # stdout, progress on stderr. About 2 minutes; --quick about 15 s.
 set -u
@@ -47,6 +57,13 @@ threads=${HTTP_WRK_THREADS:-1}
 conns=${HTTP_WRK_CONNECTIONS:-50}
 loads="close keepalive"
 declare -A configs=([close]="nolib lib nginx_linger nginx_always" [keepalive]="nolib lib nginx_linger")
+sandbox=${HTTP_SANDBOX:-0}
+if [ "$sandbox" = 1 ]; then
+    [ -x "${LC_SECCOMP_RUN:-}" ] || { echo "$me: HTTP_SANDBOX=1 needs LC_SECCOMP_RUN (tests/seccomp-run)" >&2; exit 1; }
+    bench_require_tools "apt-get install systemd" systemd-analyze
+    configs[close]+=" lib_sandbox nolib_sandbox lib_sandbox_batch"
+    configs[keepalive]+=" lib_sandbox nolib_sandbox lib_sandbox_batch"
+fi
 
 log() { echo "http-throughput: $*" >&2; }
 
@@ -107,6 +124,15 @@ nginx_start nolib "$tmp/nolib" off 1m "$workers"
 nginx_start lib "$tmp/lib" off 1m "$workers" "$LC_LIBRARY"
 nginx_start nginx_linger "$tmp/nginx_linger" on 1m "$workers"
 nginx_start nginx_always "$tmp/nginx_always" always 1m "$workers"
+if [ "$sandbox" = 1 ]; then
+    systemd-analyze syscall-filter @known | sed -n '2,$s/^ *\([^ #]\)/\1/p' >"$tmp/known.allow"
+    nginx_start lib_sandbox "$tmp/lib_sandbox" off 1m "$workers" "$LC_LIBRARY" \
+        "$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" --
+    nginx_start nolib_sandbox "$tmp/nolib_sandbox" off 1m "$workers" "" \
+        "$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" --
+    nginx_start lib_sandbox_batch "$tmp/lib_sandbox_batch" off 1m "$workers" "$LC_LIBRARY" \
+        "$LC_SECCOMP_RUN" --allow-file "$tmp/known.allow" -- chrt -b 0
+fi
 log "ports: nolib ${nginx_port[nolib]}, lib ${nginx_port[lib]}," \
     "nginx_linger ${nginx_port[nginx_linger]}, nginx_always ${nginx_port[nginx_always]}"
 
@@ -186,6 +212,16 @@ for l in $loads; do
     ratio http_ratio_lib_vs_nolib_$l rps $l lib nolib 0.97
 done
 ratio http_ratio_lib_vs_nginx_always_close rps close lib nginx_always
+if [ "$sandbox" = 1 ]; then
+    for l in $loads; do
+        ratio http_ratio_lib_sandbox_vs_lib_$l rps $l lib_sandbox lib
+        ratio http_ratio_cpu_lib_sandbox_vs_lib_$l cpu $l lib_sandbox lib
+        ratio http_ratio_nolib_sandbox_vs_nolib_$l rps $l nolib_sandbox nolib
+        ratio http_ratio_lib_sandbox_batch_vs_lib_$l rps $l lib_sandbox_batch lib
+        ratio http_ratio_cpu_lib_sandbox_batch_vs_lib_$l cpu $l lib_sandbox_batch lib
+        ratio http_ratio_cpu_nolib_sandbox_vs_nolib_$l cpu $l nolib_sandbox nolib
+    done
+fi
 ratio http_ratio_cpu_lib_vs_nolib_close cpu close lib nolib
 ratio http_ratio_cpu_lib_vs_nolib_keepalive cpu keepalive lib nolib
 

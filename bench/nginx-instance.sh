@@ -5,8 +5,9 @@
 # of the calling shell:
 #   nginx -p DIR -e DIR/error.log -c DIR/nginx.conf -g 'daemon off;'
 #
-#   nginx_start NAME DIR LINGERING MAX_BODY WORKERS [LIBRARY]
-#       LIBRARY: preload it (LD_PRELOAD on nginx only). Sets
+#   nginx_start NAME DIR LINGERING MAX_BODY WORKERS [LIBRARY [WRAPPER...]]
+#       LIBRARY: preload it (LD_PRELOAD on nginx only; "" for none).
+#       WRAPPER: a command that runs nginx (seccomp-run with a filter). Sets
 #       nginx_pid[NAME] and nginx_port[NAME]; exits the script on failure.
 #   nginx_workers NAME       the worker processes' pids
 #   nginx_stop NAME          TERM, wait; prints what the library logged
@@ -31,6 +32,8 @@ nginx_free_port() {
 
 nginx_start() {
     local name=$1 dir=$2 lingering=$3 max_body=$4 workers=$5 library=${6:-} p _ pid
+    local wrapper=("${@:7}") preload=()
+    [ -n "$library" ] && preload=(env LD_PRELOAD="$library" LINGERCLOSE_LOG=info)
     mkdir -p "$dir/www"
     chmod 755 "$dir" "$dir/www" # the workers may run as nobody
     # A small static file, the size of nginx's welcome page.
@@ -41,14 +44,8 @@ nginx_start() {
         sed -e "s|@DIR@|$dir|g; s|@PORT@|$p|g; s|@WORKERS@|$workers|g" \
             -e "s|@LINGERING@|$lingering|g; s|@MAX_BODY@|$max_body|g" \
             "$nginx_template" >"$dir/nginx.conf"
-        if [ -n "$library" ]; then
-            env LD_PRELOAD="$library" LINGERCLOSE_LOG=info \
-                nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' \
-                >"$dir/stdout" 2>"$dir/stderr" &
-        else
-            nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' \
-                >"$dir/stdout" 2>"$dir/stderr" &
-        fi
+        "${wrapper[@]}" "${preload[@]}" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' \
+            >"$dir/stdout" 2>"$dir/stderr" &
         pid=$!
         for _ in $(seq 50); do
             if [ -n "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
