@@ -81,27 +81,6 @@ static int uploads_delivered(int port, int count)
     return delivered;
 }
 
-/* client_upload() on a connection that is already open: headers, the body
- * in chunks with a short pause between them, then the response. */
-static void upload_over(int fd, struct reply *r)
-{
-    memset(r, 0, sizeof *r);
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n",
-                     UPLOAD_BYTES);
-    r->write_errno = client_send(fd, head, (size_t)n);
-    static char body[UPLOAD_CHUNK];
-    memset(body, 'x', sizeof body);
-    for (size_t sent = 0; sent < UPLOAD_BYTES && !r->write_errno; sent += UPLOAD_CHUNK) {
-        sleep_ms(1);
-        size_t len = UPLOAD_BYTES - sent < UPLOAD_CHUNK ? UPLOAD_BYTES - sent : UPLOAD_CHUNK;
-        r->write_errno = client_send(fd, body, len);
-    }
-    if (!r->write_errno)
-        client_read_reply(fd, r);
-}
-
 /* Reads exactly strlen(expected) bytes and compares: false on EOF, an
  * error or other bytes. */
 static bool read_exactly(int fd, const char *expected)
@@ -313,7 +292,7 @@ static void run_helper_closes_all(const char *how, bool exec_after, bool preload
             read_exactly(fd, "PONG\n")) {
             out->conversations_kept++;
             struct reply r;
-            upload_over(fd, &r);
+            client_upload_over(fd, UPLOAD_BYTES, &r);
             if (reply_is_early_error(&r))
                 out->delivered++;
             reply_free(&r);

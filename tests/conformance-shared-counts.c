@@ -14,7 +14,6 @@
 #include "harness.h"
 
 #define UPLOAD_BYTES (1000 * 1000)
-#define UPLOAD_CHUNK 65536
 #define SMALL_REQUEST "GET / HTTP/1.1\r\nHost: test\r\n\r\n"
 #define LINGERING ": lingering ("
 #define SHARED ": plain (shared)"
@@ -81,26 +80,6 @@ Test(shared_counts, a_scribbling_worker_cannot_break_its_server)
     free(log);
 }
 
-/* client_upload() on a connection that is already open. */
-static void upload_over(int fd, struct reply *r)
-{
-    memset(r, 0, sizeof *r);
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: %d\r\n\r\n",
-                     UPLOAD_BYTES);
-    r->write_errno = client_send(fd, head, (size_t)n);
-    static char body[UPLOAD_CHUNK];
-    memset(body, 'x', sizeof body);
-    for (size_t sent = 0; sent < UPLOAD_BYTES && !r->write_errno; sent += UPLOAD_CHUNK) {
-        sleep_ms(1);
-        size_t len = UPLOAD_BYTES - sent < UPLOAD_CHUNK ? UPLOAD_BYTES - sent : UPLOAD_CHUNK;
-        r->write_errno = client_send(fd, body, len);
-    }
-    if (!r->write_errno)
-        client_read_reply(fd, r);
-}
-
 /* The helper's exec() fails after the server closed A and B took A's
  * record: the helper must not count itself on B's record (B's last close
  * lingers, its early error arrives), and its own close of A is plain, for
@@ -121,7 +100,7 @@ Test(shared_counts, a_failed_exec_does_not_take_back_a_recycled_record)
     int a = client_connect(AF_INET, s.port);
     int b = client_connect(AF_INET, s.port);
     struct reply r;
-    upload_over(b, &r);
+    client_upload_over(b, UPLOAD_BYTES, &r);
     cr_expect(reply_is_early_error(&r), "B's early error was lost (write %d, read %d)",
               r.write_errno, r.read_errno);
     reply_free(&r);

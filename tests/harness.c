@@ -330,8 +330,14 @@ void reply_free(struct reply *r)
 
 void client_upload(int family, int port, size_t body_bytes, struct reply *r)
 {
-    memset(r, 0, sizeof *r);
     int fd = client_connect(family, port);
+    client_upload_over(fd, body_bytes, r);
+    close(fd);
+}
+
+void client_upload_over(int fd, size_t body_bytes, struct reply *r)
+{
+    memset(r, 0, sizeof *r);
     char head[256];
     int n = snprintf(head, sizeof head,
                      "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: %zu\r\n\r\n",
@@ -353,7 +359,6 @@ void client_upload(int family, int port, size_t body_bytes, struct reply *r)
     free(body);
     if (!r->write_errno)
         client_read_reply(fd, r);
-    close(fd);
 }
 
 bool reply_is_early_error(const struct reply *r)

@@ -60,6 +60,8 @@ void reply_free(struct reply *r);
 /* A write-then-read upload: headers, then the body in chunks with a short
  * pause between them (a client streaming a file), then the response. */
 void client_upload(int family, int port, size_t body_bytes, struct reply *r);
+/* The same on a connection that is already open (left open). */
+void client_upload_over(int fd, size_t body_bytes, struct reply *r);
 
 bool reply_is_early_error(const struct reply *r);
 /* "200 OK" with a Content-Length body of exactly `size` pattern bytes. */
