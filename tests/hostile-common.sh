@@ -49,8 +49,8 @@ hostile_setup() {
 }
 
 hostile_cleanup() {
-    [ -n "$watch_job" ] && { exec 8>&-; wait "$watch_job" 2>/dev/null; }
-    [ -n "$server_job" ] && { exec 7>&-; kill "$server_job" 2>/dev/null; wait "$server_job" 2>/dev/null; }
+    [ -n "$watch_job" ] && { exec 8>&-; wait_bounded "$watch_job" 10; }
+    [ -n "$server_job" ] && { exec 7>&-; kill "$server_job" 2>/dev/null; wait_bounded "$server_job" 10; }
     if [ "$failures" -gt 0 ] || [ -n "${KEEP_WORK:-}" ]; then
         for f in "$work"/*.out "$work"/*.err "$work"/*.clients "$work"/*.watch "$work"/*.prom; do
             [ -s "$f" ] && { echo "==== ${f##*/}"; tail -n 30 "$f"; }
@@ -98,8 +98,8 @@ server_start() {
 # Closes the server's stdin; it prints its counts and exits. Sets server_rc.
 server_stop() {
     exec 7>&-
-    wait "$server_job"
-    server_rc=$?
+    wait_bounded "$server_job" 60 || fail "the server had not ended 60 s after its stdin closed"
+    server_rc=$waited_status
     server_job=""
 }
 
@@ -115,7 +115,7 @@ watch_start() {
 
 watch_stop() {
     exec 8>&-
-    wait "$watch_job"
+    wait_bounded "$watch_job" 30 || fail "hostile-watch had not ended 30 s after its stdin closed"
     watch_job=""
 }
 

@@ -73,7 +73,11 @@ measure() {
         sleep 0.1
     done
     held=$q
-    wait "$clients_job" || fail "$1: the client driver exited $?: $(cat "$work/$1.clients-err")"
+    if ! wait_bounded "$clients_job" 120; then
+        fail "$1: the client driver had not ended after 120 s"
+    elif [ "$waited_status" != 0 ]; then
+        fail "$1: the client driver exited $waited_status: $(cat "$work/$1.clients-err")"
+    fi
     say "$1: baseline $base bytes, peak $peak bytes, $held bytes held at $t ms (limit $LIMIT_MS ms), back to the baseline at $back_ms ms"
 }
 

@@ -123,6 +123,12 @@ serve() {
       echo $? >"$tmp/client.status"; } | sed 's/^/#   /'
     status=$(cat "$tmp/client.status")
     kill $pid 2>/dev/null
+    # Bounded: a server that ignores the signal is killed after 10 s.
+    for _ in $(seq 100); do
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     return $status
 }

@@ -50,45 +50,25 @@ problem() {
 TIMEOUT=2
 INTERVAL=1
 
-# Runs lc-testserver under the library with the given environment entries
-# and arguments (through env), its stdin a fifo held open on fd 3 (it
-# exits once that closes), and waits for its "PORT n" line.
+# The server under the library, writing its statistics every INTERVAL.
 launch() {
-    mkfifo "$tmp/stdin"
-    env LD_PRELOAD="$lc_preload" LINGERCLOSE_STATS_INTERVAL=${INTERVAL}s "$@" \
-        <"$tmp/stdin" >"$tmp/server.out" 2>"$tmp/server.err" &
-    server_pid=$!
-    exec 3>"$tmp/stdin"
-    port=
-    for _ in $(seq 50); do
-        port=$(sed -n 's/^PORT //p' "$tmp/server.out")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || fail "the server did not start: $(cat "$tmp/server.err")"
+    launch_server LINGERCLOSE_STATS_INTERVAL=${INTERVAL}s "$@"
 }
 
 # Closes the server's stdin and waits for it to end; fails if it has not
 # after 10 s (a writer blocked on a FIFO never would).
 stop_server() {
     exec 3>&-
-    for _ in $(seq 100); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$server_pid" 2>/dev/null; then
-        kill -9 "$server_pid"
-        wait "$server_pid" 2>/dev/null
+    if ! wait_bounded "$server_pid" 10; then
         server_pid=
         rm -f "$tmp/stdin"
         problem "$1: the server had not ended 10 s after it was told to"
         return
     fi
-    wait "$server_pid"
-    status=$?
     server_pid=
     rm -f "$tmp/stdin"
-    [ "$status" = 0 ] || fail "$1: the server failed (status $status): $(cat "$tmp/server.err")"
+    [ "$waited_status" = 0 ] ||
+        fail "$1: the server failed (status $waited_status): $(cat "$tmp/server.err")"
 }
 
 # The ids of the server's threads, the drain thread ("lingerclose") among

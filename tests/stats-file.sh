@@ -30,7 +30,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-stats-file.XXXXXX") || fail "mktemp failed"
 server_pid=
 cleanup() {
     exec 3>&- 2>/dev/null
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait_bounded "$server_pid" 10
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -38,36 +38,19 @@ trap 'exit 1' HUP INT TERM
 
 UPLOADS=5
 
-# Runs COMMAND (with its environment, through env) as the server, its
-# stdin a fifo held open on fd 3 (it exits once that closes), and waits
-# for its "PORT n" line.
-launch() {
-    mkfifo "$tmp/stdin"
-    env LD_PRELOAD="$lc_preload" "$@" <"$tmp/stdin" >"$tmp/server.out" 2>"$tmp/server.err" &
-    server_pid=$!
-    exec 3>"$tmp/stdin"
-    port=
-    for _ in $(seq 50); do
-        port=$(sed -n 's/^PORT //p' "$tmp/server.out")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || fail "the server did not start: $(cat "$tmp/server.err")"
-}
-
 # lc-testserver serving $UPLOADS early-error uploads, with the given
 # environment entries.
 start_server() {
-    launch "$@" "$LC_TESTSERVER" --scenario early-error --connections "$UPLOADS"
+    launch_server "$@" "$LC_TESTSERVER" --scenario early-error --connections "$UPLOADS"
 }
 
 stop_server() {
     exec 3>&-
-    wait "$server_pid"
-    status=$?
+    wait_bounded "$server_pid" 30 || fail "the server had not ended 30 s after it was told to"
     server_pid=
     rm -f "$tmp/stdin"
-    [ "$status" = 0 ] || fail "the server failed (status $status): $(cat "$tmp/server.err")"
+    [ "$waited_status" = 0 ] ||
+        fail "the server failed (status $waited_status): $(cat "$tmp/server.err")"
 }
 
 # Parses FILE with the Prometheus parser and prints "name{labels} value"
@@ -155,7 +138,7 @@ stop_server
 grep -q "warning" "$tmp/server.err" && fail "warnings: $(cat "$tmp/server.err")"
 
 # ---- without %p: at start-up, and at exit with the final counts ----------
-launch LINGERCLOSE_STATS_FILE="$tmp/textfile/service.prom" "$LC_TESTSERVER" --connections 0
+launch_server LINGERCLOSE_STATS_FILE="$tmp/textfile/service.prom" "$LC_TESTSERVER" --connections 0
 [ -f "$tmp/textfile/service.prom" ] || fail "no statistics file at start-up: $(ls "$tmp/textfile")"
 check_format "$tmp/textfile/service.prom" "$server_pid" >"$tmp/at-start" ||
     fail "the file at start-up does not parse"
@@ -181,7 +164,7 @@ for per_process in yes no; do
     mkdir "$tmp/prefork"
     name=all.prom
     [ "$per_process" = yes ] && name=%p.prom
-    launch LINGERCLOSE_STATS_FILE="$tmp/prefork/$name" "$LC_PATTERNS_DIR/prefork"
+    launch_server LINGERCLOSE_STATS_FILE="$tmp/prefork/$name" "$LC_PATTERNS_DIR/prefork"
     "$LC_UPLOAD_CLIENT" -p "$port" -n 4 -s 300000 >"$tmp/client.out" 2>&1
     sleep 0.5
     pid=$server_pid

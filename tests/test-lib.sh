@@ -40,3 +40,22 @@ wait_bounded() {
     waited_status=$?
     return 0
 }
+
+# launch_server [NAME=VALUE]... COMMAND [ARG]...: starts COMMAND (through
+# env) with the library preloaded, its stdin a fifo in $tmp held open on
+# fd 3 (the server exits once that closes), its output in $tmp/server.out
+# and $tmp/server.err, and waits for its "PORT n" line. Sets $server_pid
+# and $port.
+launch_server() {
+    mkfifo "$tmp/stdin"
+    env LD_PRELOAD="$lc_preload" "$@" <"$tmp/stdin" >"$tmp/server.out" 2>"$tmp/server.err" &
+    server_pid=$!
+    exec 3>"$tmp/stdin"
+    port=
+    for _ in $(seq 50); do
+        port=$(sed -n 's/^PORT //p' "$tmp/server.out")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || fail "the server did not start: $(cat "$tmp/server.err")"
+}
