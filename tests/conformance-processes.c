@@ -424,6 +424,17 @@ static const char *library_preload_entry(void)
     return entry;
 }
 
+/* Appends the inetd wrapper's arguments that preload the library, at
+ * debug, into the service only; returns the new count. */
+static size_t library_in_service_args(const char **args, size_t argc)
+{
+    args[argc++] = "--service-env";
+    args[argc++] = library_preload_entry();
+    args[argc++] = "--service-env";
+    args[argc++] = "LINGERCLOSE_LOG=debug";
+    return argc;
+}
+
 /* TRIES uploads, each to its own stdio-service --end=<end> under the
  * inetd wrapper. service_setting (may be NULL) goes to every process the
  * library is in. */
@@ -439,10 +450,7 @@ static void run_inetd(const char *end, enum library_in where, const char *servic
     const char *args[16] = { "--connections", "3" };
     size_t argc = 2;
     if (where == LIBRARY_IN_SERVICE_ONLY) {
-        args[argc++] = "--service-env";
-        args[argc++] = library_preload_entry();
-        args[argc++] = "--service-env";
-        args[argc++] = "LINGERCLOSE_LOG=debug";
+        argc = library_in_service_args(args, argc);
         if (service_setting) {
             args[argc++] = "--service-env";
             args[argc++] = service_setting;
@@ -507,12 +515,8 @@ static int inherited_on_fd_delivered(bool library_in_service, char **log)
     snprintf(service, sizeof service, "%s/stdio-service", getenv("LC_PATTERNS_DIR"));
     const char *args[16] = { "--connections", "3", "--on-fd", "20" };
     size_t argc = 4;
-    if (library_in_service) {
-        args[argc++] = "--service-env";
-        args[argc++] = library_preload_entry();
-        args[argc++] = "--service-env";
-        args[argc++] = "LINGERCLOSE_LOG=debug";
-    }
+    if (library_in_service)
+        argc = library_in_service_args(args, argc);
     args[argc++] = "--";
     args[argc++] = service;
     args[argc++] = "--fd=20";
@@ -795,12 +799,8 @@ Test(processes, log_lines_never_reach_an_inetd_client_on_stderr)
     for (int preload = 1; preload >= 0; preload--) {
         const char *args[16] = { "--connections", "2", "--stderr-too" };
         size_t argc = 3;
-        if (preload) {
-            args[argc++] = "--service-env";
-            args[argc++] = library_preload_entry();
-            args[argc++] = "--service-env";
-            args[argc++] = "LINGERCLOSE_LOG=debug";
-        }
+        if (preload)
+            argc = library_in_service_args(args, argc);
         args[argc++] = "--";
         args[argc++] = service;
         args[argc++] = "--end=exit";
