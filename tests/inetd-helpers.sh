@@ -104,27 +104,10 @@ start_inetd() {
     [ "$2" = yes ] && preload=$lc_preload
     case $1 in
     xinetd)
-        cat >"$tmp/xinetd.conf" <<CONF
-defaults
-{
-}
-service lc-helpers
-{
-	type        = UNLISTED
-	port        = $port
-	bind        = 127.0.0.1
-	socket_type = stream
-	protocol    = tcp
-	wait        = no
-	user        = root
-	server      = /bin/sh
-	server_args = $tmp/service.sh
-	instances   = UNLIMITED
-	cps         = 1000 1
-	log_type    = FILE $tmp/xinetd.log
-$( [ -n "$preload" ] && printf '\tenv         = LD_PRELOAD=%s ASAN_OPTIONS=%s\n' "$preload" "$ASAN_OPTIONS")
-}
-CONF
+        lines=$(printf '\tserver_args = %s' "$tmp/service.sh")
+        [ -n "$preload" ] && lines=$(printf '%s\n\tenv         = LD_PRELOAD=%s ASAN_OPTIONS=%s' \
+            "$lines" "$preload" "$ASAN_OPTIONS")
+        xinetd_config lc-helpers "$port" /bin/sh "$lines" >"$tmp/xinetd.conf"
         "$XINETD" -f "$tmp/xinetd.conf" -dontfork -pidfile "$tmp/xinetd.pid" >"$tmp/inetd.out" 2>&1 &
         ;;
     tcpserver)

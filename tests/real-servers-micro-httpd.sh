@@ -28,27 +28,8 @@ configure_server() {
     [ "$mode" = preload ] &&
         env_line="	env         = LD_PRELOAD=$lc_preload LINGERCLOSE_EXIT_TIMEOUT=10s
 	passenv     = ASAN_OPTIONS TSAN_OPTIONS UBSAN_OPTIONS"
-    cat >"$tmp/xinetd.conf" <<CONF
-defaults
-{
-}
-service lingerclose-micro-httpd
-{
-	type        = UNLISTED
-	socket_type = stream
-	protocol    = tcp
-	wait        = no
-	user        = root
-	bind        = 127.0.0.1
-	port        = $port
-	server      = $micro_httpd
-	server_args = $tmp/www
-$env_line
-	instances   = UNLIMITED
-	cps         = 1000 1
-	log_type    = FILE $tmp/xinetd.log
-}
-CONF
+    xinetd_config lingerclose-micro-httpd "$port" "$micro_httpd" \
+        "$(printf '\tserver_args = %s\n%s' "$tmp/www" "$env_line")" >"$tmp/xinetd.conf"
 }
 
 # Only setsid from the prefix: the library goes to the service, not to

@@ -213,34 +213,14 @@ run_cell() {
 # way a unit with Accept=yes starts one filtered instance per connection.
 xinetd_configure() {
     # shellcheck disable=SC2046,SC2086
-    # Its stderr goes to a file: with the connection on stderr as well
-    # (inetd's way, and systemd's Accept=yes default), the library's own
-    # lines would reach the client.
+    # Its stderr goes to a file, which the test shows when a cell fails.
     printf '#!/bin/sh\nexec %s 2>>%s\n' \
         "$LC_SECCOMP_RUN $filter -- env $(library_env) $LC_PATTERNS_DIR/stdio-service --end=$end" \
         "$tmp/service.err" \
         >"$tmp/service"
     chmod 755 "$tmp/service"
-    cat >"$tmp/xinetd.conf" <<CONF
-defaults
-{
-}
-service lingerclose-sandbox
-{
-	type        = UNLISTED
-	socket_type = stream
-	protocol    = tcp
-	wait        = no
-	user        = root
-	bind        = 127.0.0.1
-	port        = $port
-	server      = $tmp/service
-	instances   = UNLIMITED
-	cps         = 1000 1
-	log_type    = FILE $tmp/xinetd.log
-	log_on_success = PID EXIT
-}
-CONF
+    xinetd_config lingerclose-sandbox "$port" "$tmp/service" \
+        "$(printf '\tlog_on_success = PID EXIT')" >"$tmp/xinetd.conf"
 }
 xinetd_exec() {
     exec setsid "$xinetd" -f "$tmp/xinetd.conf" -dontfork -pidfile "$tmp/xinetd.pid"

@@ -59,3 +59,17 @@ launch_server() {
     done
     [ -n "$port" ] || fail "the server did not start: $(cat "$tmp/server.err")"
 }
+
+# xinetd_config SERVICE PORT SERVER [LINES]: prints an xinetd configuration
+# with one "nowait" TCP service on 127.0.0.1:PORT that runs SERVER as root
+# for each connection, logging to $tmp/xinetd.log. LINES are more
+# attributes, one per line, each starting with a tab (server_args, env,
+# passenv...).
+xinetd_config() {
+    printf 'defaults\n{\n}\nservice %s\n{\n' "$1"
+    printf '\t%-11s = %s\n' type UNLISTED socket_type stream protocol tcp wait no user root \
+        bind 127.0.0.1 port "$2" server "$3" instances UNLIMITED cps "1000 1" \
+        log_type "FILE $tmp/xinetd.log"
+    [ -n "${4:-}" ] && printf '%s\n' "$4"
+    printf '}\n'
+}
