@@ -26,33 +26,13 @@
 #include "drain.h"
 #include "fdtable.h"
 #include "log.h"
+#include "raw.h"
 #include "real.h"
 #include "stats.h"
 #include "stats_file.h"
 
 /* The drain thread works in a descriptor table of its own, so it talks to
- * the kernel directly: a wrapper that tracks descriptors by number (another
- * preload such as socket_wrapper, a sanitizer's runtime) would take its
- * numbers for the program's. */
-static int own_close(int fd)
-{
-    return (int)syscall(SYS_close, fd);
-}
-
-static int own_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
-{
-    return (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
-}
-
-static ssize_t own_recv(int fd, void *buf, size_t len, int flags)
-{
-    return (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
-}
-
-static int own_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
-{
-    return (int)syscall(SYS_getsockopt, fd, level, name, value, len);
-}
+ * the kernel directly (raw.h). */
 
 enum { IDLE, STARTING, RUNNING, FAILED };
 
@@ -397,7 +377,7 @@ static void finish(int32_t index, enum lc_drain_end why)
         syscall(SYS_setsockopt, s->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
     }
     lc_drain_unaccount_output(s->queued);
-    own_close(fd);
+    lc_raw_close(fd);
     slot_free(index);
     lc_count(&lc_stats.drain_ended[why], 1);
     lc_drain_unreserve();
@@ -432,7 +412,7 @@ static bool output_stalled(struct slot *s, int64_t now)
         return false;
     struct tcp_info info;
     socklen_t len = sizeof info;
-    if (own_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+    if (lc_raw_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
         !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
         return false; /* the timeouts end it */
     /* The right edge moves only when the peer's program reads; a peer
@@ -453,7 +433,7 @@ static bool output_stalled_at_handoff(struct slot *s, int64_t now)
     s->output_checked_ms = now;
     struct tcp_info info;
     socklen_t len = sizeof info;
-    if (own_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+    if (lc_raw_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
         !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
         return false;
     s->window_edge = window_edge(&info, len);
@@ -466,13 +446,13 @@ static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
     int32_t index = slot_alloc();
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
     ev.data.u32 = (uint32_t)index;
-    if (index == NONE || own_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (index == NONE || lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         int error = errno;
         if (index != NONE)
             slot_free(index);
         lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
         lc_drain_unaccount_output(queued);
-        own_close(fd);
+        lc_raw_close(fd);
         lc_drain_unreserve();
         log_later(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closed it", fd, error);
         return;
@@ -506,7 +486,7 @@ static void adopt_handoffs(int64_t now)
         if (n == 0) {
             /* Every sending end is gone (closed behind the library's back):
              * nothing more can come. */
-            own_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
+            lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
             return;
         }
         if (n < 0)
@@ -524,7 +504,7 @@ static void adopt_handoffs(int64_t now)
                     adopt(fd, n == (ssize_t)sizeof what ? what.queued : 0,
                           n == (ssize_t)sizeof what && what.input_unread, now);
                 else
-                    own_close(fd);
+                    lc_raw_close(fd);
             }
         }
     }
@@ -539,13 +519,13 @@ static ssize_t discard_input(int fd)
 {
     static char scratch[256 * 1024];
     if (!copy_to_discard) {
-        ssize_t n = own_recv(fd, scratch, sizeof scratch, MSG_TRUNC | MSG_DONTWAIT);
+        ssize_t n = lc_raw_recv(fd, scratch, sizeof scratch, MSG_TRUNC | MSG_DONTWAIT);
         if (n >= 0 || errno != EINVAL)
             return n;
         copy_to_discard = true;
         log_later(LC_LOG_INFO, "recv(MSG_TRUNC) refused (errno %d); draining by copying", errno);
     }
-    return own_recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+    return lc_raw_recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
 }
 
 static void service(int32_t index, int64_t now)
@@ -676,7 +656,7 @@ static void close_between(unsigned first, unsigned last)
     struct rlimit nofile = { 1024, 1024 };
     getrlimit(RLIMIT_NOFILE, &nofile);
     for (rlim_t fd = first; fd <= last && fd < nofile.rlim_cur; fd++)
-        own_close((int)fd);
+        lc_raw_close((int)fd);
 }
 
 /* Only copies of the program's descriptors: closing them here drops a
@@ -715,12 +695,12 @@ static bool enter_own_table(void)
            filler < 2) {
     }
     if (filler > 2)
-        own_close(filler);
+        lc_raw_close(filler);
     receive_fd = thread_receive_fd;
     epoll_fd = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN };
     ev.data.u32 = HANDOFF_TAG;
-    if (epoll_fd < 0 || own_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, receive_fd, &ev) != 0) {
+    if (epoll_fd < 0 || lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, receive_fd, &ev) != 0) {
         atomic_store(&thread_report, -errno);
         return false;
     }

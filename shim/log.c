@@ -105,7 +105,7 @@ static int write_reopened(const char *line, size_t n)
     if (fd < 0)
         return -1;
     bool written = write_if_startup_stderr(fd, line, n);
-    syscall(SYS_close, fd);
+    lc_raw_close(fd);
     return written;
 }
 
@@ -118,7 +118,7 @@ static bool write_from_own_table(const char *line, size_t n)
          * (it would keep a rotated log file alive) and so do its lines. */
         if (stat(PROGRAM_STDERR, &st) == 0 && !is_startup_stderr(&st)) {
             atomic_store(&own_table_stderr, OWN_STDERR_NONE);
-            syscall(SYS_close, STDERR_FILENO);
+            lc_raw_close(STDERR_FILENO);
             return false;
         }
         return write_if_startup_stderr(STDERR_FILENO, line, n);
@@ -149,7 +149,7 @@ static bool write_to_stderr(const char *line, size_t n)
     if (fd < 0)
         return false;
     bool written = write_if_startup_stderr(fd, line, n);
-    syscall(SYS_close, fd);
+    lc_raw_close(fd);
     return written;
 }
 
@@ -199,7 +199,7 @@ static bool send_to_syslog(const char *line, size_t n)
     long sent = syscall(SYS_sendto, fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL,
                         (struct sockaddr *)&addr, (socklen_t)sizeof addr);
     int saved = errno;
-    syscall(SYS_close, fd);
+    lc_raw_close(fd);
     return sent >= 0 || saved == EAGAIN;
 }
 

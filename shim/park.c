@@ -9,6 +9,7 @@
 #include "drain.h"
 #include "fdtable.h"
 #include "park.h"
+#include "raw.h"
 #include "stats.h"
 
 #define EMPTY (-1)
@@ -26,7 +27,7 @@ static _Atomic int parked_count;
 static void release_private(int fd)
 {
     lc_fdtable_set(fd, 0);
-    syscall(SYS_close, fd);
+    lc_raw_close(fd);
 }
 
 bool lc_park(int fd)

@@ -6,9 +6,31 @@
 #define LINGERCLOSE_RAW_H
 
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+static inline int lc_raw_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
+static inline int lc_raw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+    return (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
+}
+
+static inline ssize_t lc_raw_recv(int fd, void *buf, size_t len, int flags)
+{
+    return (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
+}
+
+static inline int lc_raw_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+    return (int)syscall(SYS_getsockopt, fd, level, name, value, len);
+}
 
 /* The kernel's struct stat is glibc's on the 64-bit ABIs this runs on. */
 static inline int lc_raw_fstat(int fd, struct stat *st)

@@ -152,11 +152,11 @@ static int open_directory(struct target *t, bool quiet)
     if (lc_raw_fstat(dir, &st) != 0) {
         if (!quiet)
             report_failure(t->path, "examine the directory of", errno);
-        syscall(SYS_close, dir);
+        lc_raw_close(dir);
         return -1;
     }
     if (!directory_trusted(&st, t->path, quiet)) {
-        syscall(SYS_close, dir);
+        lc_raw_close(dir);
         return -1;
     }
     return dir;
@@ -267,7 +267,7 @@ static bool publish(int dir, const struct target *t, pid_t pid, struct scratch *
      * handed back whatever was there. */
     struct stat st;
     if (lc_raw_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
-        syscall(SYS_close, fd);
+        lc_raw_close(fd);
         report_failure(t->path, "get a fresh temporary file beside", EEXIST);
         return false;
     }
@@ -286,7 +286,7 @@ static bool publish(int dir, const struct target *t, pid_t pid, struct scratch *
     bool written = lc_stats_format_prometheus(&ctx, chunked_write, out) &&
                    write_all(fd, out->chunk, out->used);
     int write_errno = errno;
-    syscall(SYS_close, fd);
+    lc_raw_close(fd);
     if (!written) {
         report_failure(temporary, "write", write_errno);
         syscall(SYS_unlinkat, dir, temporary, 0);
@@ -330,7 +330,7 @@ void lc_stats_file_write(void)
              * to wait for: its removal may have come before the rename. */
             if (publish(dir, &t, pid, &scratch) && t.per_process && atomic_load(&ending_pid) == pid)
                 syscall(SYS_unlinkat, dir, t.name, 0);
-            syscall(SYS_close, dir);
+            lc_raw_close(dir);
         }
     }
     atomic_fetch_sub(&writers_active, 1);
@@ -370,7 +370,7 @@ void lc_stats_file_at_exit(void)
                 syscall(SYS_unlinkat, dir, t.name, 0);
             else
                 publish(dir, &t, pid, &scratch);
-            syscall(SYS_close, dir);
+            lc_raw_close(dir);
         }
     }
     errno = saved_errno;
