@@ -57,6 +57,14 @@ command -v systemd-analyze >/dev/null 2>&1 ||
 [ -x "${LC_PATTERNS_DIR:-}/stdio-service" ] || fail "no stdio-service in LC_PATTERNS_DIR"
 [ -x "${LC_UPLOAD_CLIENT:-}" ] || fail "LC_UPLOAD_CLIENT does not name upload-client"
 
+# The cells that drop to nobody must reach the runner and the library,
+# wherever the build tree is (a clone in a private directory is not
+# theirs to enter): copies in the test's own directory, which they may read.
+mkdir -p "$tmp/bin" && cp "$LC_SECCOMP_RUN" "$LC_LIBRARY" "$tmp/bin/" && chmod 755 "$tmp/bin" ||
+    fail "cannot copy the runner and the library to $tmp/bin"
+LC_SECCOMP_RUN=$tmp/bin/${LC_SECCOMP_RUN##*/}
+lc_preload=$(preload_with "$tmp/bin/${LC_LIBRARY##*/}")
+
 TRIES=2
 BODY=1000000
 UNIT_DIR=${LC_SANDBOX_UNIT_DIR:-/lib/systemd/system}

@@ -21,14 +21,16 @@
 
 #define REQUEST_BYTES (64 * 1024)
 
-static void run_client(const struct sockaddr_un *addr, socklen_t len, int report)
+/* The whole request is in the server's queue before it reads any of it
+ * (sent says so), so that its close always finds input unread. */
+static void run_client(const struct sockaddr_un *addr, socklen_t len, int sent, int report)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0 || connect(fd, (const struct sockaddr *)addr, len) != 0)
         _exit(2);
     static char request[REQUEST_BYTES];
     memset(request, 'x', sizeof request);
-    if (write(fd, request, sizeof request) != (ssize_t)sizeof request)
+    if (write(fd, request, sizeof request) != (ssize_t)sizeof request || write(sent, "s", 1) != 1)
         _exit(2);
     char got[64];
     size_t n = 0;
@@ -57,19 +59,22 @@ int main(void)
     int listener = socket(AF_UNIX, SOCK_STREAM, 0);
     if (listener < 0 || bind(listener, (struct sockaddr *)&addr, len) != 0 || listen(listener, 4) != 0)
         pattern_die("unix listener");
-    int report[2];
-    if (pipe(report) != 0)
+    int report[2], sent[2];
+    if (pipe(report) != 0 || pipe(sent) != 0)
         pattern_die("pipe");
     pid_t client = fork();
     if (client < 0)
         pattern_die("fork");
     if (client == 0) {
         close(report[0]);
-        run_client(&addr, len, report[1]);
+        close(sent[0]);
+        run_client(&addr, len, sent[1], report[1]);
     }
     close(report[1]);
+    close(sent[1]);
     int fd = accept(listener, NULL, NULL);
-    if (fd < 0)
+    char sent_byte;
+    if (fd < 0 || read(sent[0], &sent_byte, 1) != 1)
         pattern_die("accept");
     char some[16];
     if (read(fd, some, sizeof some) <= 0)
