@@ -39,7 +39,7 @@ static const struct {
     enum lc_setting_id id;
     const char *value_name;
     const char *description; /* its lines, as they wrap */
-} setting_help[LC_SETTING_COUNT] = {
+} setting_help[] = {
     { LC_SETTING_MODE, "MODE", "auto (linger only when needed), always, or off" },
     { LC_SETTING_IDLE_TIMEOUT, "DUR", "end a lingering close after DUR without input" },
     { LC_SETTING_TIMEOUT, "DUR", "end a lingering close after DUR in total" },
@@ -67,6 +67,8 @@ static const struct {
     { LC_SETTING_LOG, "LEVEL", "error, warn, info or debug" },
     { LC_SETTING_LOG_TARGET, "TARGET", "stderr or syslog" },
 };
+_Static_assert(sizeof setting_help / sizeof *setting_help == LC_SETTING_COUNT,
+               "--help presents every setting of lc_settings");
 
 #define OPTION_NAME_MAX 32
 
