@@ -32,131 +32,59 @@ enum {
     EXIT_NOT_FOUND = 127,
 };
 
-struct setting {
-    const char *variable;
-    bool (*valid)(const char *text);
-    const char *accepted;
+/* How --help presents each setting, in the order it lists them (also the
+ * order getopt_long names them in when an abbreviation is ambiguous). Its
+ * name, what it accepts and its default come from lc_settings. */
+static const struct {
+    enum lc_setting_id id;
+    const char *value_name;
+    const char *description; /* its lines, as they wrap */
+} setting_help[] = {
+    { LC_SETTING_MODE, "MODE", "auto (linger only when needed), always, or off" },
+    { LC_SETTING_IDLE_TIMEOUT, "DUR", "end a lingering close after DUR without input" },
+    { LC_SETTING_TIMEOUT, "DUR", "end a lingering close after DUR in total" },
+    { LC_SETTING_EXIT_TIMEOUT, "DUR",
+      "when COMMAND ends holding connections, wait at most\n"
+      "DUR for their peers; 0 to 60s, 0 for no wait" },
+    { LC_SETTING_MAX_SOCKETS, "N", "linger on at most N sockets at once, 1 to 1048576" },
+    { LC_SETTING_MAX_BYTES, "SIZE",
+      "discard at most SIZE bytes per socket; SIZE takes\n"
+      "a K, M or G suffix, 0 or 'unlimited' for no cap" },
+    { LC_SETTING_MAX_QUEUED, "SIZE",
+      "hold at most SIZE bytes of unacknowledged output in\n"
+      "lingering sockets together; beyond it a close is\n"
+      "plain; 0 or 'unlimited' for no cap" },
+    { LC_SETTING_PORTS, "LIST",
+      "linger only on sockets whose local port is in LIST,\n"
+      "such as 80,443,8000-8099" },
+    { LC_SETTING_EXCLUDE_PORTS, "LIST", "never linger on sockets whose local port is in LIST" },
+    { LC_SETTING_STATS_FILE, "PATH",
+      "write the counters to PATH in Prometheus text format;\n"
+      "%p in PATH is the process id" },
+    { LC_SETTING_STATS_INTERVAL, "DUR",
+      "rewrite the statistics file every DUR, 1s to 1h,\n"
+      "or 0 for only at exit" },
+    { LC_SETTING_LOG, "LEVEL", "error, warn, info or debug" },
+    { LC_SETTING_LOG_TARGET, "TARGET", "stderr or syslog" },
 };
+_Static_assert(sizeof setting_help / sizeof *setting_help == LC_SETTING_COUNT,
+               "--help presents every setting of lc_settings");
 
-/* The launcher only checks a value and passes the text on: the library
- * parses it again with the same parsers, so both always agree. */
-static bool valid_mode(const char *text)
-{
-    enum lc_mode mode;
-    return lc_parse_mode(text, &mode);
-}
+#define OPTION_NAME_MAX 32
 
-static bool valid_duration(const char *text)
-{
-    uint32_t ms;
-    return lc_parse_duration_ms(text, LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS, &ms);
-}
-
-static bool valid_exit_duration(const char *text)
-{
-    uint32_t ms;
-    return lc_parse_duration_ms(text, 0, LC_MAX_EXIT_TIMEOUT_MS, &ms);
-}
-
-static bool valid_count(const char *text)
-{
-    uint32_t count;
-    return lc_parse_count(text, LC_MIN_MAX_SOCKETS, LC_MAX_MAX_SOCKETS, &count);
-}
-
-static bool valid_size(const char *text)
-{
-    uint64_t size;
-    return lc_parse_size(text, LC_MAX_MAX_BYTES, &size);
-}
-
-static bool valid_log_level(const char *text)
-{
-    enum lc_log_level level;
-    return lc_parse_log_level(text, &level);
-}
-
-static bool valid_log_target(const char *text)
-{
-    enum lc_log_target target;
-    return lc_parse_log_target(text, &target);
-}
-
-static bool valid_port_list(const char *text)
-{
-    struct lc_port_set ports;
-    return lc_parse_port_list(text, &ports);
-}
-
-static bool valid_stats_interval(const char *text)
-{
-    uint32_t ms;
-    return lc_parse_stats_interval(text, &ms);
-}
-
-static bool valid_stats_file(const char *text)
-{
-    char path[LC_STATS_PATH_MAX];
-    return lc_parse_stats_path(text, path, sizeof path);
-}
-
-/* getopt_long returns a setting's index in settings[], or one of the
- * options after SETTING_COUNT. */
+/* getopt_long returns a setting's lc_setting_id, or one of these. */
 enum option_id {
-    SETTING_MODE,
-    SETTING_IDLE_TIMEOUT,
-    SETTING_TIMEOUT,
-    SETTING_EXIT_TIMEOUT,
-    SETTING_MAX_SOCKETS,
-    SETTING_MAX_BYTES,
-    SETTING_MAX_QUEUED,
-    SETTING_PORTS,
-    SETTING_EXCLUDE_PORTS,
-    SETTING_STATS_FILE,
-    SETTING_STATS_INTERVAL,
-    SETTING_LOG,
-    SETTING_LOG_TARGET,
-    SETTING_COUNT,
-    OPTION_CHECK = SETTING_COUNT,
+    OPTION_CHECK = LC_SETTING_COUNT,
     OPTION_UNIT,
     OPTION_STATS,
     OPTION_HELP,
     OPTION_VERSION,
 };
 
-static const struct setting settings[SETTING_COUNT] = {
-    [SETTING_MODE] = { "LINGERCLOSE_MODE", valid_mode, LC_ACCEPTED_MODE },
-    [SETTING_IDLE_TIMEOUT] = { "LINGERCLOSE_IDLE_TIMEOUT", valid_duration, LC_ACCEPTED_DURATION },
-    [SETTING_TIMEOUT] = { "LINGERCLOSE_TIMEOUT", valid_duration, LC_ACCEPTED_DURATION },
-    [SETTING_EXIT_TIMEOUT] = { "LINGERCLOSE_EXIT_TIMEOUT", valid_exit_duration,
-                               LC_ACCEPTED_EXIT_DURATION },
-    [SETTING_MAX_SOCKETS] = { "LINGERCLOSE_MAX_SOCKETS", valid_count, LC_ACCEPTED_COUNT },
-    [SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", valid_size, LC_ACCEPTED_SIZE },
-    [SETTING_MAX_QUEUED] = { "LINGERCLOSE_MAX_QUEUED", valid_size, LC_ACCEPTED_SIZE },
-    [SETTING_PORTS] = { "LINGERCLOSE_PORTS", valid_port_list, LC_ACCEPTED_PORTS },
-    [SETTING_EXCLUDE_PORTS] = { "LINGERCLOSE_EXCLUDE_PORTS", valid_port_list, LC_ACCEPTED_PORTS },
-    [SETTING_STATS_FILE] = { "LINGERCLOSE_STATS_FILE", valid_stats_file, LC_ACCEPTED_STATS_FILE },
-    [SETTING_STATS_INTERVAL] = { "LINGERCLOSE_STATS_INTERVAL", valid_stats_interval,
-                                 LC_ACCEPTED_STATS_INTERVAL },
-    [SETTING_LOG] = { "LINGERCLOSE_LOG", valid_log_level, LC_ACCEPTED_LOG_LEVEL },
-    [SETTING_LOG_TARGET] = { "LINGERCLOSE_LOG_TARGET", valid_log_target, LC_ACCEPTED_LOG_TARGET },
-};
+static char setting_options[LC_SETTING_COUNT][OPTION_NAME_MAX];
 
-static const struct option long_options[] = {
-    { "mode", required_argument, NULL, SETTING_MODE },
-    { "idle-timeout", required_argument, NULL, SETTING_IDLE_TIMEOUT },
-    { "timeout", required_argument, NULL, SETTING_TIMEOUT },
-    { "exit-timeout", required_argument, NULL, SETTING_EXIT_TIMEOUT },
-    { "max-sockets", required_argument, NULL, SETTING_MAX_SOCKETS },
-    { "max-bytes", required_argument, NULL, SETTING_MAX_BYTES },
-    { "max-queued", required_argument, NULL, SETTING_MAX_QUEUED },
-    { "ports", required_argument, NULL, SETTING_PORTS },
-    { "exclude-ports", required_argument, NULL, SETTING_EXCLUDE_PORTS },
-    { "stats-file", required_argument, NULL, SETTING_STATS_FILE },
-    { "stats-interval", required_argument, NULL, SETTING_STATS_INTERVAL },
-    { "log", required_argument, NULL, SETTING_LOG },
-    { "log-target", required_argument, NULL, SETTING_LOG_TARGET },
-    { "check", no_argument, NULL, OPTION_CHECK },
+static struct option long_options[LC_SETTING_COUNT + 6] = {
+    [LC_SETTING_COUNT] = { "check", no_argument, NULL, OPTION_CHECK },
     { "unit", required_argument, NULL, OPTION_UNIT },
     { "stats", no_argument, NULL, OPTION_STATS },
     { "help", no_argument, NULL, OPTION_HELP },
@@ -164,11 +92,57 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
+static void make_setting_options(void)
+{
+    for (int i = 0; i < LC_SETTING_COUNT; i++) {
+        enum lc_setting_id id = setting_help[i].id;
+        lc_setting_option(&lc_settings[id], setting_options[id], OPTION_NAME_MAX);
+        long_options[i] = (struct option){ setting_options[id], required_argument, NULL, (int)id };
+    }
+}
+
 static const char usage_lines[] =
     "Usage: lingerclose [OPTION]... [--] COMMAND [ARG]...\n"
     "  or:  lingerclose --check [--] COMMAND [ARG]...\n"
     "  or:  lingerclose --check --unit UNIT [[--] COMMAND [ARG]...]\n"
     "  or:  lingerclose --stats [--] FILE...\n";
+
+#define HELP_INDENT 25
+#define HELP_WIDTH 79
+
+/* "  --NAME=VALUE", the description from column HELP_INDENT, then
+ * "(default: ...)", wrapped at HELP_WIDTH after one of its commas. */
+static void print_setting_help(int i)
+{
+    enum lc_setting_id id = setting_help[i].id;
+    int column = printf("  --%s=%s", setting_options[id], setting_help[i].value_name);
+    for (const char *line = setting_help[i].description; *line;) {
+        size_t len = strcspn(line, "\n");
+        printf("%*s%.*s", column < HELP_INDENT ? HELP_INDENT - column : 1, "", (int)len, line);
+        column = HELP_INDENT + (int)len;
+        line += len;
+        if (*line) {
+            putchar('\n');
+            column = 0;
+            line++;
+        }
+    }
+    char text[128];
+    snprintf(text, sizeof text, "(default: %s)", lc_setting_default_text(&lc_settings[id]));
+    for (const char *phrase = text; *phrase;) {
+        const char *comma = strstr(phrase, ", ");
+        int len = comma ? (int)(comma - phrase) + 1 : (int)strlen(phrase);
+        const char *space = " ";
+        if (column + 1 + len > HELP_WIDTH) {
+            printf("\n%*s", HELP_INDENT, "");
+            column = HELP_INDENT;
+            space = "";
+        }
+        column += printf("%s%.*s", space, len, phrase);
+        phrase += len + (comma ? 1 : 0);
+    }
+    putchar('\n');
+}
 
 /* tests/man-pages.sh reads the options and their "(default: ...)" from
  * this text and looks for them in lingerclose(1) and lingerclose(7). */
@@ -180,36 +154,11 @@ static void print_help(void)
           "library drains and discards their input for a while instead of letting an\n"
           "unread byte turn the close into a reset that destroys the response.\n"
           "\n"
-          "Settings:\n"
-          "  --mode=MODE            auto (linger only when needed), always, or off\n"
-          "                         (default: auto)\n"
-          "  --idle-timeout=DUR     end a lingering close after DUR without input\n"
-          "                         (default: 2s)\n"
-          "  --timeout=DUR          end a lingering close after DUR in total\n"
-          "                         (default: 30s)\n"
-          "  --exit-timeout=DUR     when COMMAND ends holding connections, wait at most\n"
-          "                         DUR for their peers; 0 to 60s, 0 for no wait\n"
-          "                         (default: 2s)\n"
-          "  --max-sockets=N        linger on at most N sockets at once, 1 to 1048576\n"
-          "                         (default: a quarter of the open-file limit,\n"
-          "                         16 to 16384)\n"
-          "  --max-bytes=SIZE       discard at most SIZE bytes per socket; SIZE takes\n"
-          "                         a K, M or G suffix, 0 or 'unlimited' for no cap\n"
-"                         (default: unlimited)\n"
-          "  --max-queued=SIZE      hold at most SIZE bytes of unacknowledged output in\n"
-          "                         lingering sockets together; beyond it a close is\n"
-          "                         plain; 0 or 'unlimited' for no cap (default: 64M)\n"
-          "  --ports=LIST           linger only on sockets whose local port is in LIST,\n"
-          "                         such as 80,443,8000-8099 (default: every port)\n"
-          "  --exclude-ports=LIST   never linger on sockets whose local port is in LIST\n"
-          "                         (default: none)\n"
-          "  --stats-file=PATH      write the counters to PATH in Prometheus text format;\n"
-          "                         %p in PATH is the process id (default: none)\n"
-          "  --stats-interval=DUR   rewrite the statistics file every DUR, 1s to 1h,\n"
-          "                         or 0 for only at exit (default: 10s)\n"
-          "  --log=LEVEL            error, warn, info or debug (default: warn)\n"
-          "  --log-target=TARGET    stderr or syslog (default: stderr)\n"
-          "\n"
+          "Settings:\n",
+          stdout);
+    for (int i = 0; i < LC_SETTING_COUNT; i++)
+        print_setting_help(i);
+    fputs("\n"
           "Actions:\n"
           "  --check                say whether the preload can work for COMMAND, and\n"
           "                         why not; exit 0 if it can, 1 if not, 2 on misuse\n"
@@ -289,15 +238,15 @@ static void check_stats_directory(const char *option, const char *path)
 }
 
 /* option is the full name, even when the user abbreviated it. */
-static void apply_setting(enum option_id id, const char *option, const char *value)
+static void apply_setting(enum lc_setting_id id, const char *option, const char *value)
 {
-    const struct setting *s = &settings[id];
+    const struct lc_setting *s = &lc_settings[id];
     char buf[PATH_MAX];
-    if (id == SETTING_STATS_FILE)
+    if (id == LC_SETTING_STATS_FILE)
         value = absolute_path(value, buf, sizeof buf);
-    if (!s->valid(value))
+    if (!lc_setting_accepts(s, value))
         fail("--%s: '%s' is not valid (accepted: %s)", option, value, s->accepted);
-    if (id == SETTING_STATS_FILE && value[0])
+    if (id == LC_SETTING_STATS_FILE && value[0])
         check_stats_directory(option, value);
     set_variable(s->variable, value);
 }
@@ -321,11 +270,12 @@ static int parse_options(int argc, char **argv, enum action *action)
 {
     int opt, long_index;
     *action = ACTION_RUN;
+    make_setting_options();
     /* "+": the first non-option is COMMAND, and everything after it is
      * COMMAND's own, even if it looks like one of our options. */
     while ((opt = getopt_long(argc, argv, "+", long_options, &long_index)) != -1) {
-        if (opt >= 0 && opt < SETTING_COUNT) {
-            apply_setting((enum option_id)opt, long_options[long_index].name, optarg);
+        if (opt >= 0 && opt < LC_SETTING_COUNT) {
+            apply_setting((enum lc_setting_id)opt, long_options[long_index].name, optarg);
         } else if (opt == OPTION_CHECK) {
             choose_action(action, ACTION_CHECK);
         } else if (opt == OPTION_UNIT) {

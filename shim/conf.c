@@ -1,270 +1,138 @@
 #include "config.h"
 
-#include <bsd/stdlib.h>
-#include <bsd/string.h>
-#include <limits.h>
-#include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "conf.h"
 
-struct lc_conf lc_conf = {
-    .mode = LC_MODE_AUTO,
-    .idle_timeout_ms = LC_DEFAULT_IDLE_TIMEOUT_MS,
-    .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
-    .exit_timeout_ms = LC_DEFAULT_EXIT_TIMEOUT_MS,
-    .max_bytes = 0,
-    .max_queued = LC_DEFAULT_MAX_QUEUED,
-    .max_sockets = 256,
-    .log_level = LC_LOG_WARN,
-    .stats_interval_ms = LC_DEFAULT_STATS_INTERVAL_MS,
+#define DURATION_SYNTAX "a number with an optional ms, s, m or h suffix; a bare number is seconds"
+#define ACCEPTED_SIZE \
+    "0 or 'unlimited' for no cap, or a size up to 1048576G with an optional K, M or G suffix"
+#define ACCEPTED_PORTS \
+    "a comma-separated list of up to 64 ports and ranges from 1 to 65535, such as 80,443,8000-8099"
+#define STRINGIFY(x) #x
+#define TEXT_OF(x) STRINGIFY(x)
+
+/* Each setting's own bounds, so that a table row is a parser and a field. */
+
+static bool parse_log_level(const char *text, void *field)
+{
+    return lc_parse_log_level(text, field);
+}
+
+static bool parse_mode(const char *text, void *field)
+{
+    return lc_parse_mode(text, field);
+}
+
+static bool parse_timeout(const char *text, void *field)
+{
+    return lc_parse_duration_ms(text, LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS, field);
+}
+
+static bool parse_exit_timeout(const char *text, void *field)
+{
+    return lc_parse_duration_ms(text, 0, LC_MAX_EXIT_TIMEOUT_MS, field);
+}
+
+static bool parse_byte_cap(const char *text, void *field)
+{
+    return lc_parse_size(text, LC_MAX_MAX_BYTES, field);
+}
+
+static bool parse_max_sockets(const char *text, void *field)
+{
+    return lc_parse_count(text, LC_MIN_MAX_SOCKETS, LC_MAX_MAX_SOCKETS, field);
+}
+
+static bool parse_log_target(const char *text, void *field)
+{
+    return lc_parse_log_target(text, field);
+}
+
+static bool parse_ports(const char *text, void *field)
+{
+    return lc_parse_port_list(text, field);
+}
+
+static bool parse_stats_path(const char *text, void *field)
+{
+    return lc_parse_stats_path(text, field, LC_STATS_PATH_MAX);
+}
+
+static bool parse_stats_interval(const char *text, void *field)
+{
+    return lc_parse_stats_interval(text, field);
+}
+
+#define FIELD(name) offsetof(struct lc_conf, name)
+
+const struct lc_setting lc_settings[LC_SETTING_COUNT] = {
+    [LC_SETTING_LOG] = { "LINGERCLOSE_LOG", parse_log_level, FIELD(log_level),
+                         "error, warn, info, debug", "warn", NULL },
+    [LC_SETTING_MODE] = { "LINGERCLOSE_MODE", parse_mode, FIELD(mode), "auto, always, off",
+                          "auto", NULL },
+    [LC_SETTING_IDLE_TIMEOUT] = { "LINGERCLOSE_IDLE_TIMEOUT", parse_timeout,
+                                  FIELD(idle_timeout_ms), "1ms to 1h, " DURATION_SYNTAX, "2s",
+                                  NULL },
+    [LC_SETTING_TIMEOUT] = { "LINGERCLOSE_TIMEOUT", parse_timeout, FIELD(total_timeout_ms),
+                             "1ms to 1h, " DURATION_SYNTAX, "30s", NULL },
+    /* Long enough for a client that reads its response and closes, short
+     * enough not to hold up a service stop. */
+    [LC_SETTING_EXIT_TIMEOUT] = { "LINGERCLOSE_EXIT_TIMEOUT", parse_exit_timeout,
+                                  FIELD(exit_timeout_ms),
+                                  "0 for no wait, or up to 60s, " DURATION_SYNTAX, "2s", NULL },
+    [LC_SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", parse_byte_cap, FIELD(max_bytes),
+                               ACCEPTED_SIZE, "unlimited", NULL },
+    /* What peers that do not read may keep in a process's send queues
+     * through lingering closes: sixteen sockets with the largest send
+     * buffer Linux gives by default (net.ipv4.tcp_wmem's 4 MiB), or
+     * thousands of ordinary responses, which the peer acknowledges within
+     * a round trip anyway; a small share of the memory at which the
+     * kernel's TCP memory pressure begins (net.ipv4.tcp_mem) on all but
+     * the smallest machines. */
+    [LC_SETTING_MAX_QUEUED] = { "LINGERCLOSE_MAX_QUEUED", parse_byte_cap, FIELD(max_queued),
+                                ACCEPTED_SIZE, "64M", NULL },
+    [LC_SETTING_MAX_SOCKETS] = { "LINGERCLOSE_MAX_SOCKETS", parse_max_sockets, FIELD(max_sockets),
+                                 "an integer from 1 to 1048576", NULL,
+                                 "a quarter of the open-file limit, " TEXT_OF(
+                                     LC_DEFAULT_MAX_SOCKETS_FLOOR) " to "
+                                     TEXT_OF(LC_DEFAULT_MAX_SOCKETS_CEILING) },
+    [LC_SETTING_LOG_TARGET] = { "LINGERCLOSE_LOG_TARGET", parse_log_target, FIELD(log_target),
+                                "stderr, syslog", "stderr", NULL },
+    [LC_SETTING_PORTS] = { "LINGERCLOSE_PORTS", parse_ports, FIELD(ports), ACCEPTED_PORTS, "",
+                           "every port" },
+    [LC_SETTING_EXCLUDE_PORTS] = { "LINGERCLOSE_EXCLUDE_PORTS", parse_ports, FIELD(exclude_ports),
+                                   ACCEPTED_PORTS, "", "none" },
+    [LC_SETTING_STATS_FILE] = { "LINGERCLOSE_STATS_FILE", parse_stats_path, FIELD(stats_path),
+                                "an absolute path shorter than 1024 bytes; %p stands for the "
+                                "process id",
+                                "", "none" },
+    [LC_SETTING_STATS_INTERVAL] = { "LINGERCLOSE_STATS_INTERVAL", parse_stats_interval,
+                                    FIELD(stats_interval_ms),
+                                    "0 for only at exit, or 1s to 1h, " DURATION_SYNTAX, "10s",
+                                    NULL },
 };
 
-static const char *const mode_names[] = {
-    [LC_MODE_AUTO] = "auto",
-    [LC_MODE_ALWAYS] = "always",
-    [LC_MODE_OFF] = "off",
-};
-
-static const char *const log_level_names[] = {
-    [LC_LOG_ERROR] = "error",
-    [LC_LOG_WARN] = "warn",
-    [LC_LOG_INFO] = "info",
-    [LC_LOG_DEBUG] = "debug",
-};
-
-static const char *const log_target_names[] = {
-    [LC_LOG_TARGET_STDERR] = "stderr",
-    [LC_LOG_TARGET_SYSLOG] = "syslog",
-};
-
-const char *lc_log_target_name(enum lc_log_target target)
+void lc_setting_option(const struct lc_setting *setting, char *out, size_t size)
 {
-    return log_target_names[target];
+    const char *in = strchr(setting->variable, '_') + 1;
+    size_t n = 0;
+    for (; *in && n + 1 < size; in++)
+        out[n++] = *in == '_' ? '-' : (char)tolower((unsigned char)*in);
+    if (size)
+        out[n] = '\0';
 }
 
-const char *lc_mode_name(enum lc_mode mode)
+const char *lc_setting_default_text(const struct lc_setting *setting)
 {
-    return mode_names[mode];
+    return setting->default_meaning ? setting->default_meaning : setting->default_value;
 }
 
-const char *lc_log_level_name(enum lc_log_level level)
+bool lc_setting_accepts(const struct lc_setting *setting, const char *text)
 {
-    return log_level_names[level];
-}
-
-static bool parse_keyword(const char *text, const char *const *names, size_t count, int *out)
-{
-    if (!text)
-        return false;
-    for (size_t i = 0; i < count; i++) {
-        if (strcasecmp(text, names[i]) == 0) {
-            *out = (int)i;
-            return true;
-        }
-    }
-    return false;
-}
-
-bool lc_parse_mode(const char *text, enum lc_mode *out)
-{
-    int v;
-    if (!parse_keyword(text, mode_names, sizeof mode_names / sizeof *mode_names, &v))
-        return false;
-    *out = (enum lc_mode)v;
-    return true;
-}
-
-bool lc_parse_log_level(const char *text, enum lc_log_level *out)
-{
-    int v;
-    if (!parse_keyword(text, log_level_names, sizeof log_level_names / sizeof *log_level_names,
-                       &v))
-        return false;
-    *out = (enum lc_log_level)v;
-    return true;
-}
-
-bool lc_parse_log_target(const char *text, enum lc_log_target *out)
-{
-    int v;
-    if (!parse_keyword(text, log_target_names, sizeof log_target_names / sizeof *log_target_names,
-                       &v))
-        return false;
-    *out = (enum lc_log_target)v;
-    return true;
-}
-
-struct unit {
-    const char *suffix;
-    uint64_t factor;
-};
-
-/* Splits "<digits><suffix>" and scales by the suffix's factor, refusing
- * anything strtonum would silently accept but we do not want: signs,
- * leading blanks, an empty number, an unknown suffix, overflow. */
-static bool parse_scaled(const char *text, const struct unit *units, uint64_t min, uint64_t max,
-                         uint64_t *out)
-{
-    if (!text)
-        return false;
-    size_t ndigits = strspn(text, "0123456789");
-    char digits[24];
-    if (ndigits == 0 || ndigits >= sizeof digits)
-        return false;
-    strlcpy(digits, text, ndigits + 1);
-
-    const char *suffix = text + ndigits;
-    const struct unit *unit = NULL;
-    for (const struct unit *u = units; u->suffix; u++) {
-        if (strcasecmp(suffix, u->suffix) == 0) {
-            unit = u;
-            break;
-        }
-    }
-    if (!unit)
-        return false;
-
-    uint64_t limit = max / unit->factor;
-    if (limit > LLONG_MAX)
-        limit = LLONG_MAX;
-    const char *error = NULL;
-    long long number = strtonum(digits, 0, (long long)limit, &error);
-    if (error)
-        return false;
-    uint64_t value = (uint64_t)number * unit->factor;
-    if (value < min || value > max)
-        return false;
-    *out = value;
-    return true;
-}
-
-static const struct unit duration_units[] = {
-    { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 }, { NULL, 0 },
-};
-
-static const struct unit size_units[] = {
-    { "", 1 },
-    { "k", UINT64_C(1) << 10 },
-    { "m", UINT64_C(1) << 20 },
-    { "g", UINT64_C(1) << 30 },
-    { NULL, 0 },
-};
-
-static const struct unit count_units[] = { { "", 1 }, { NULL, 0 } };
-
-bool lc_parse_duration_ms(const char *text, uint32_t min_ms, uint32_t max_ms, uint32_t *out)
-{
-    uint64_t v;
-    if (!parse_scaled(text, duration_units, min_ms, max_ms, &v))
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
-bool lc_parse_size(const char *text, uint64_t max, uint64_t *out)
-{
-    if (text && strcasecmp(text, "unlimited") == 0) {
-        *out = 0;
-        return true;
-    }
-    return parse_scaled(text, size_units, 0, max, out);
-}
-
-bool lc_parse_count(const char *text, uint32_t min, uint32_t max, uint32_t *out)
-{
-    uint64_t v;
-    if (!parse_scaled(text, count_units, min, max, &v))
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
-bool lc_parse_stats_interval(const char *text, uint32_t *out)
-{
-    if (text && strcmp(text, "0") == 0) {
-        *out = 0;
-        return true;
-    }
-    return lc_parse_duration_ms(text, LC_MIN_STATS_INTERVAL_MS, LC_MAX_STATS_INTERVAL_MS, out);
-}
-
-bool lc_parse_stats_path(const char *text, char *out, size_t size)
-{
-    if (!text)
-        return false;
-    if (*text && (text[0] != '/' || strlen(text) >= LC_STATS_PATH_MAX))
-        return false;
-    if (strlcpy(out, text, size) >= size)
-        return false;
-    return true;
-}
-
-static bool parse_port(const char *text, size_t len, uint16_t *out)
-{
-    char digits[8];
-    if (len == 0 || len >= sizeof digits || strspn(text, "0123456789") < len)
-        return false;
-    strlcpy(digits, text, len + 1);
-    const char *error = NULL;
-    long long port = strtonum(digits, 1, 65535, &error);
-    if (error)
-        return false;
-    *out = (uint16_t)port;
-    return true;
-}
-
-/* Items are "PORT" or "FIRST-LAST", separated by commas; blanks around an
- * item are allowed, as unit files and shell quoting tend to leave them. */
-bool lc_parse_port_list(const char *text, struct lc_port_set *out)
-{
-    if (!text)
-        return false;
-    struct lc_port_set set = { .count = 0 };
-    const char *p = text + strspn(text, " \t");
-    if (*p == '\0') {
-        *out = set;
-        return true;
-    }
-    for (;;) {
-        p += strspn(p, " \t");
-        size_t item = strcspn(p, ",");
-        size_t len = item;
-        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (set.count == LC_MAX_PORT_RANGES)
-            return false;
-        const char *dash = memchr(p, '-', len);
-        uint16_t first, last;
-        if (dash) {
-            if (!parse_port(p, (size_t)(dash - p), &first) ||
-                !parse_port(dash + 1, len - (size_t)(dash - p) - 1, &last) || first > last)
-                return false;
-        } else {
-            if (!parse_port(p, len, &first))
-                return false;
-            last = first;
-        }
-        set.ranges[set.count].first = first;
-        set.ranges[set.count].last = last;
-        set.count++;
-        if (p[item] == '\0')
-            break;
-        p += item + 1;
-    }
-    *out = set;
-    return true;
-}
-
-bool lc_port_set_contains(const struct lc_port_set *set, uint16_t port)
-{
-    for (uint32_t i = 0; i < set->count; i++)
-        if (port >= set->ranges[i].first && port <= set->ranges[i].last)
-            return true;
-    return false;
+    struct lc_conf scratch;
+    return setting->parse(text, (char *)&scratch + setting->field);
 }
 
 bool lc_port_filter_active(const struct lc_conf *conf)
@@ -287,155 +155,4 @@ uint32_t lc_default_max_sockets(uint64_t nofile_soft_limit)
     if (quarter > LC_DEFAULT_MAX_SOCKETS_CEILING)
         return LC_DEFAULT_MAX_SOCKETS_CEILING;
     return (uint32_t)quarter;
-}
-
-void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
-{
-    *conf = (struct lc_conf){
-        .mode = LC_MODE_AUTO,
-        .idle_timeout_ms = LC_DEFAULT_IDLE_TIMEOUT_MS,
-        .total_timeout_ms = LC_DEFAULT_TOTAL_TIMEOUT_MS,
-        .exit_timeout_ms = LC_DEFAULT_EXIT_TIMEOUT_MS,
-        .max_bytes = 0,
-        .max_queued = LC_DEFAULT_MAX_QUEUED,
-        .max_sockets = lc_default_max_sockets(nofile_soft_limit),
-        .log_level = LC_LOG_WARN,
-        .log_target = LC_LOG_TARGET_STDERR,
-        .stats_interval_ms = LC_DEFAULT_STATS_INTERVAL_MS,
-    };
-}
-
-#define SHOWN_VALUE_MAX 64
-
-/* The value as the complaint shows it: short enough that the line always
- * ends with the default used, on one line and in plain ASCII whatever it
- * contains (the journal stores a line with invalid UTF-8 as a blob). */
-static void printable_value(char *out, size_t size, const char *value)
-{
-    size_t len = strlcpy(out, value, size);
-    for (char *p = out; *p; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-            *p = '?';
-    if (len >= size)
-        strlcpy(out + size - 4, "...", 4);
-}
-
-static void complain_about(lc_complain_fn complain, const char *name, const char *value,
-                           const char *accepted, const char *default_text)
-{
-    char shown[SHOWN_VALUE_MAX + 1];
-    printable_value(shown, sizeof shown, value);
-    char line[400];
-    lc_formatf(line, sizeof line, "%s='%s' is not valid (accepted: %s); using the default %s",
-               name, shown, accepted, default_text);
-    complain(line);
-}
-
-static void format_ms(char *buf, size_t size, uint32_t ms)
-{
-    if (ms % 1000 == 0)
-        lc_formatf(buf, size, "%us", ms / 1000);
-    else
-        lc_formatf(buf, size, "%ums", ms);
-}
-
-static void load_duration(const char *name, uint32_t min_ms, uint32_t max_ms,
-                          const char *accepted, uint32_t *target, lc_getenv_fn getenv_fn,
-                          lc_complain_fn complain)
-{
-    const char *text = getenv_fn(name);
-    if (!text || lc_parse_duration_ms(text, min_ms, max_ms, target))
-        return;
-    char def[32];
-    format_ms(def, sizeof def, *target);
-    complain_about(complain, name, text, accepted, def);
-}
-
-void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn getenv_fn,
-                  lc_complain_fn complain)
-{
-    lc_conf_defaults(conf, nofile_soft_limit);
-    const char *text;
-
-    text = getenv_fn("LINGERCLOSE_LOG");
-    if (text && !lc_parse_log_level(text, &conf->log_level))
-        complain_about(complain, "LINGERCLOSE_LOG", text, LC_ACCEPTED_LOG_LEVEL, "warn");
-
-    text = getenv_fn("LINGERCLOSE_MODE");
-    if (text && !lc_parse_mode(text, &conf->mode))
-        complain_about(complain, "LINGERCLOSE_MODE", text, LC_ACCEPTED_MODE, "auto");
-
-    load_duration("LINGERCLOSE_IDLE_TIMEOUT", LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS,
-                  LC_ACCEPTED_DURATION, &conf->idle_timeout_ms, getenv_fn, complain);
-    load_duration("LINGERCLOSE_TIMEOUT", LC_MIN_TIMEOUT_MS, LC_MAX_TIMEOUT_MS,
-                  LC_ACCEPTED_DURATION, &conf->total_timeout_ms, getenv_fn, complain);
-    load_duration("LINGERCLOSE_EXIT_TIMEOUT", 0, LC_MAX_EXIT_TIMEOUT_MS,
-                  LC_ACCEPTED_EXIT_DURATION, &conf->exit_timeout_ms, getenv_fn, complain);
-
-    text = getenv_fn("LINGERCLOSE_MAX_BYTES");
-    if (text && !lc_parse_size(text, LC_MAX_MAX_BYTES, &conf->max_bytes))
-        complain_about(complain, "LINGERCLOSE_MAX_BYTES", text, LC_ACCEPTED_SIZE, "unlimited");
-
-    text = getenv_fn("LINGERCLOSE_MAX_QUEUED");
-    if (text && !lc_parse_size(text, LC_MAX_MAX_BYTES, &conf->max_queued))
-        complain_about(complain, "LINGERCLOSE_MAX_QUEUED", text, LC_ACCEPTED_SIZE,
-                       LC_DEFAULT_MAX_QUEUED_TEXT);
-
-    text = getenv_fn("LINGERCLOSE_MAX_SOCKETS");
-    if (text && !lc_parse_count(text, LC_MIN_MAX_SOCKETS, LC_MAX_MAX_SOCKETS, &conf->max_sockets)) {
-        char def[24];
-        lc_formatf(def, sizeof def, "%u", conf->max_sockets);
-        complain_about(complain, "LINGERCLOSE_MAX_SOCKETS", text, LC_ACCEPTED_COUNT, def);
-    }
-
-    text = getenv_fn("LINGERCLOSE_LOG_TARGET");
-    if (text && !lc_parse_log_target(text, &conf->log_target))
-        complain_about(complain, "LINGERCLOSE_LOG_TARGET", text, LC_ACCEPTED_LOG_TARGET, "stderr");
-
-    text = getenv_fn("LINGERCLOSE_PORTS");
-    if (text && !lc_parse_port_list(text, &conf->ports))
-        complain_about(complain, "LINGERCLOSE_PORTS", text, LC_ACCEPTED_PORTS, "(every port)");
-    text = getenv_fn("LINGERCLOSE_EXCLUDE_PORTS");
-    if (text && !lc_parse_port_list(text, &conf->exclude_ports))
-        complain_about(complain, "LINGERCLOSE_EXCLUDE_PORTS", text, LC_ACCEPTED_PORTS, "(none)");
-
-    text = getenv_fn("LINGERCLOSE_STATS_FILE");
-    if (text && !lc_parse_stats_path(text, conf->stats_path, sizeof conf->stats_path))
-        complain_about(complain, "LINGERCLOSE_STATS_FILE", text, LC_ACCEPTED_STATS_FILE,
-                       "(no statistics file)");
-    text = getenv_fn("LINGERCLOSE_STATS_INTERVAL");
-    if (text && !lc_parse_stats_interval(text, &conf->stats_interval_ms))
-        complain_about(complain, "LINGERCLOSE_STATS_INTERVAL", text, LC_ACCEPTED_STATS_INTERVAL,
-                       "10s");
-}
-
-static const char *secure_env(const char *name)
-{
-    return secure_getenv(name);
-}
-
-/* Complaints wait until the log target is known: a service logging to
- * syslog must find them there. */
-#define HELD_COMPLAINTS_MAX 16
-static char held_complaints[HELD_COMPLAINTS_MAX][400];
-static int held_complaint_count;
-
-static void hold_complaint(const char *line)
-{
-    if (held_complaint_count < HELD_COMPLAINTS_MAX)
-        strlcpy(held_complaints[held_complaint_count++], line, sizeof held_complaints[0]);
-}
-
-void lc_conf_init(void)
-{
-    struct rlimit nofile;
-    uint64_t soft = 1024;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
-        soft = nofile.rlim_cur;
-
-    lc_conf_load(&lc_conf, soft, secure_env, hold_complaint);
-    lc_log_set_level(lc_conf.log_level);
-    lc_log_configure(lc_conf.log_target, secure_getenv("JOURNAL_STREAM"));
-    for (int i = 0; i < held_complaint_count; i++)
-        lc_log_always(LC_LOG_WARN, "%s", held_complaints[i]);
 }

@@ -4,9 +4,10 @@
 # lingerclose(1) and every option described there is in --help; every
 # LINGERCLOSE_* variable the library reads (found in its sources, so new
 # ones are caught) is described in lingerclose(7), and has a launcher
-# option; each default --help shows is the one both pages give.
-# Finally the comparison is run on a copy of lingerclose(1) with one
-# option taken out, and must fail there.
+# option; each default --help shows (taken from the library's table of
+# settings) is the one both pages give. Finally the comparisons are run on
+# a copy of lingerclose(1) with one option taken out and on a copy of
+# lingerclose(7) with one default changed, and must fail there.
 #
 # Environment: LC_LAUNCHER, srcdir (set by 'make check').
 # Exit status: 0 pass, 1 fail, 77 skip.
@@ -145,17 +146,31 @@ done <"$tmp/variables"
 
 # ---- defaults ------------------------------------------------------------------
 
-defaults=0
-while read -r option; do
-    value=$(help_default "$option")
-    [ -n "$value" ] || continue
-    defaults=$((defaults + 1))
-    variable=LINGERCLOSE_$(echo "${option#--}" | tr 'a-z-' 'A-Z_')
-    paragraph "$man1" "$option" | grep -qF -e "Default: $value." ||
-        fail "lingerclose(1) does not give $option the default of --help: \"$value\""
-    paragraph "$man7" "$variable" | grep -qE -e "Default: ${value}[.( ]" ||
-        fail "lingerclose(7) does not give $variable the default of --help: \"$value\""
-done <"$tmp/help-options"
+# --help gives each default from the library's table of settings
+# (shim/conf.c), so the pages are compared with the defaults in force.
+# compare_defaults MAN1 MAN7: each default of --help is the one both pages
+# give; says which are not, and counts the defaults in $defaults.
+compare_defaults() {
+    defaults=0
+    differ=0
+    while read -r option; do
+        value=$(help_default "$option")
+        [ -n "$value" ] || continue
+        defaults=$((defaults + 1))
+        variable=LINGERCLOSE_$(echo "${option#--}" | tr 'a-z-' 'A-Z_')
+        if ! paragraph "$1" "$option" | grep -qF -e "Default: $value."; then
+            echo "lingerclose(1) does not give $option the default of --help: \"$value\"" >&2
+            differ=1
+        fi
+        if ! paragraph "$2" "$variable" | grep -qE -e "Default: ${value}[.( ]"; then
+            echo "lingerclose(7) does not give $variable the default of --help: \"$value\"" >&2
+            differ=1
+        fi
+    done <"$tmp/help-options"
+    return $differ
+}
+
+compare_defaults "$man1" "$man7" || fail "the pages and --help give different defaults"
 [ "$defaults" -ge 10 ] || fail "only $defaults defaults found in --help: its format changed?"
 
 # ---- the comparison can fail -------------------------------------------------
@@ -171,6 +186,16 @@ elif compare_options "$tmp/without-ports.1" 2>"$tmp/compare.err"; then
     fail "a lingerclose(1) without --ports passed the comparison"
 else
     echo "as it must, a lingerclose(1) without --ports fails: $(cat "$tmp/compare.err")"
+fi
+
+# lingerclose(7) with the default of LINGERCLOSE_TIMEOUT changed.
+sed 's/^Default: 30s /Default: 31s /' "$man7" >"$tmp/other-default.7"
+if cmp -s "$man7" "$tmp/other-default.7"; then
+    fail "the copy of lingerclose(7) still gives LINGERCLOSE_TIMEOUT its default: this test's own check is broken"
+elif compare_defaults "$man1" "$tmp/other-default.7" 2>"$tmp/compare.err"; then
+    fail "a lingerclose(7) with another default for LINGERCLOSE_TIMEOUT passed the comparison"
+else
+    echo "as it must, a lingerclose(7) with another default fails: $(cat "$tmp/compare.err")"
 fi
 
 [ "$failed" = 0 ] || exit 1

@@ -14,6 +14,13 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The defaults the pages document, which the table must give. */
+#define DEFAULT_IDLE_TIMEOUT_MS 2000u
+#define DEFAULT_TOTAL_TIMEOUT_MS 30000u
+#define DEFAULT_EXIT_TIMEOUT_MS 2000u
+#define DEFAULT_MAX_QUEUED (UINT64_C(64) << 20)
+#define DEFAULT_STATS_INTERVAL_MS 10000u
+
 /* Sentinels: what an output variable holds before a parser is called, so
  * that a rejection can be seen to leave it alone. */
 #define SENTINEL32 UINT32_C(0xdeadbeef)
@@ -484,18 +491,18 @@ Test(default_max_sockets, a_quarter_within_bounds)
 static void expect_defaults(const struct lc_conf *c, uint32_t max_sockets)
 {
     cr_expect_eq(c->mode, LC_MODE_AUTO);
-    cr_expect_eq(c->idle_timeout_ms, LC_DEFAULT_IDLE_TIMEOUT_MS);
-    cr_expect_eq(c->total_timeout_ms, LC_DEFAULT_TOTAL_TIMEOUT_MS);
-    cr_expect_eq(c->exit_timeout_ms, LC_DEFAULT_EXIT_TIMEOUT_MS);
+    cr_expect_eq(c->idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS);
+    cr_expect_eq(c->total_timeout_ms, DEFAULT_TOTAL_TIMEOUT_MS);
+    cr_expect_eq(c->exit_timeout_ms, DEFAULT_EXIT_TIMEOUT_MS);
     cr_expect_eq(c->max_bytes, 0);
-    cr_expect_eq(c->max_queued, LC_DEFAULT_MAX_QUEUED);
+    cr_expect_eq(c->max_queued, DEFAULT_MAX_QUEUED);
     cr_expect_eq(c->max_sockets, max_sockets);
     cr_expect_eq(c->log_level, LC_LOG_WARN);
     cr_expect_eq(c->log_target, LC_LOG_TARGET_STDERR);
     cr_expect_eq(c->ports.count, 0);
     cr_expect_eq(c->exclude_ports.count, 0);
     cr_expect_str_empty(c->stats_path);
-    cr_expect_eq(c->stats_interval_ms, LC_DEFAULT_STATS_INTERVAL_MS);
+    cr_expect_eq(c->stats_interval_ms, DEFAULT_STATS_INTERVAL_MS);
 }
 
 Test(conf_defaults, sets_every_field)
@@ -520,14 +527,112 @@ Test(conf_defaults, sets_every_field)
 /* The defaults are themselves valid values. */
 Test(conf_defaults, are_within_the_accepted_ranges)
 {
-    cr_expect_geq(LC_DEFAULT_IDLE_TIMEOUT_MS, LC_MIN_TIMEOUT_MS);
-    cr_expect_leq(LC_DEFAULT_IDLE_TIMEOUT_MS, LC_MAX_TIMEOUT_MS);
-    cr_expect_geq(LC_DEFAULT_TOTAL_TIMEOUT_MS, LC_MIN_TIMEOUT_MS);
-    cr_expect_leq(LC_DEFAULT_TOTAL_TIMEOUT_MS, LC_MAX_TIMEOUT_MS);
-    cr_expect_leq(LC_DEFAULT_EXIT_TIMEOUT_MS, 2000u, "the exit wait must not exceed 2s");
-    cr_expect_leq(LC_DEFAULT_EXIT_TIMEOUT_MS, LC_MAX_EXIT_TIMEOUT_MS);
+    struct lc_conf c;
+    lc_conf_defaults(&c, 1024);
+    cr_expect_geq(c.idle_timeout_ms, LC_MIN_TIMEOUT_MS);
+    cr_expect_leq(c.idle_timeout_ms, LC_MAX_TIMEOUT_MS);
+    cr_expect_geq(c.total_timeout_ms, LC_MIN_TIMEOUT_MS);
+    cr_expect_leq(c.total_timeout_ms, LC_MAX_TIMEOUT_MS);
+    cr_expect_leq(c.exit_timeout_ms, 2000u, "the exit wait must not exceed 2s");
+    cr_expect_leq(c.exit_timeout_ms, LC_MAX_EXIT_TIMEOUT_MS);
     cr_expect_geq(LC_DEFAULT_MAX_SOCKETS_FLOOR, LC_MIN_MAX_SOCKETS);
     cr_expect_leq(LC_DEFAULT_MAX_SOCKETS_CEILING, LC_MAX_MAX_SOCKETS);
+}
+
+/* ---- the table of settings ---------------------------------------------- */
+
+/* Each row's default is accepted by its own parser: a default the parser
+ * refused would leave its field zero without a word. */
+Test(settings, every_default_is_accepted_by_its_parser)
+{
+    for (size_t i = 0; i < LC_SETTING_COUNT; i++) {
+        const struct lc_setting *s = &lc_settings[i];
+        cr_assert_not_null(s->variable, "row %zu has no variable", i);
+        cr_expect_not_null(s->parse, "%s", s->variable);
+        cr_expect_not_null(s->accepted, "%s", s->variable);
+        if (s->default_value)
+            cr_expect(lc_setting_accepts(s, s->default_value), "%s: default '%s' is refused",
+                      s->variable, s->default_value);
+        else
+            cr_expect_str_eq(s->variable, "LINGERCLOSE_MAX_SOCKETS",
+                             "%s: only the socket count has a computed default", s->variable);
+        if (!s->default_value || !s->default_value[0])
+            cr_expect_not_null(s->default_meaning, "%s: an empty or computed default "
+                               "needs words", s->variable);
+        cr_expect_lt(s->field, sizeof(struct lc_conf), "%s", s->variable);
+        for (size_t j = 0; j < i; j++) {
+            cr_expect_str_neq(s->variable, lc_settings[j].variable);
+            if (lc_settings[j].field == s->field)
+                cr_expect_fail("%s and %s set the same field", s->variable,
+                               lc_settings[j].variable);
+        }
+    }
+}
+
+Test(settings, option_names_and_default_texts)
+{
+    static const struct {
+        enum lc_setting_id id;
+        const char *option, *default_text;
+    } rows[] = {
+        { LC_SETTING_MODE, "mode", "auto" },
+        { LC_SETTING_IDLE_TIMEOUT, "idle-timeout", "2s" },
+        { LC_SETTING_TIMEOUT, "timeout", "30s" },
+        { LC_SETTING_EXIT_TIMEOUT, "exit-timeout", "2s" },
+        { LC_SETTING_MAX_SOCKETS, "max-sockets", "a quarter of the open-file limit, 16 to 16384" },
+        { LC_SETTING_MAX_BYTES, "max-bytes", "unlimited" },
+        { LC_SETTING_MAX_QUEUED, "max-queued", "64M" },
+        { LC_SETTING_PORTS, "ports", "every port" },
+        { LC_SETTING_EXCLUDE_PORTS, "exclude-ports", "none" },
+        { LC_SETTING_STATS_FILE, "stats-file", "none" },
+        { LC_SETTING_STATS_INTERVAL, "stats-interval", "10s" },
+        { LC_SETTING_LOG, "log", "warn" },
+        { LC_SETTING_LOG_TARGET, "log-target", "stderr" },
+    };
+    cr_assert_eq(ARRAY_LEN(rows), LC_SETTING_COUNT);
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+        char option[32];
+        lc_setting_option(&lc_settings[rows[i].id], option, sizeof option);
+        cr_expect_str_eq(option, rows[i].option);
+        cr_expect_str_eq(lc_setting_default_text(&lc_settings[rows[i].id]),
+                         rows[i].default_text, "--%s", rows[i].option);
+    }
+    char small[4];
+    lc_setting_option(&lc_settings[LC_SETTING_IDLE_TIMEOUT], small, sizeof small);
+    cr_expect_str_eq(small, "idl");
+}
+
+static const char *only_name, *only_value;
+static unsigned only_complaints;
+
+static const char *getenv_only(const char *name)
+{
+    return strcmp(name, only_name) == 0 ? only_value : NULL;
+}
+
+static void count_complaint(const char *line)
+{
+    (void)line;
+    only_complaints++;
+}
+
+/* What the launcher accepts is what the library loads without a word. */
+Test(settings, accepts_agrees_with_the_loader)
+{
+    static const char *const values[] = { "", "0", "1", "2s", "500ms", "64M", "unlimited", "off",
+                                          "debug", "syslog", "80,8000-8099", "/run/x.prom",
+                                          "x", "-1", "1h", "61s", "1048577" };
+    for (size_t i = 0; i < LC_SETTING_COUNT; i++) {
+        for (size_t v = 0; v < ARRAY_LEN(values); v++) {
+            struct lc_conf c;
+            only_name = lc_settings[i].variable;
+            only_value = values[v];
+            only_complaints = 0;
+            lc_conf_load(&c, 1024, getenv_only, count_complaint);
+            cr_expect_eq(lc_setting_accepts(&lc_settings[i], only_value), only_complaints == 0,
+                         "%s='%s'", only_name, only_value);
+        }
+    }
 }
 
 /* ---- ports, statistics file and interval, log target ------------------- */
@@ -926,7 +1031,7 @@ static const struct bad_row bad_rows[] = {
     { "LINGERCLOSE_PORTS", "99999999999999999999", "(every port)" },
     { "LINGERCLOSE_EXCLUDE_PORTS", "5432;6379", "(none)" },
     { "LINGERCLOSE_EXCLUDE_PORTS", "1-2-3", "(none)" },
-    { "LINGERCLOSE_STATS_FILE", "relative.prom", "(no statistics file)" },
+    { "LINGERCLOSE_STATS_FILE", "relative.prom", "(none)" },
     { "LINGERCLOSE_STATS_INTERVAL", "500ms", "10s" },
     { "LINGERCLOSE_STATS_INTERVAL", "2h", "10s" },
     { "LINGERCLOSE_STATS_INTERVAL", "", "10s" },
@@ -945,19 +1050,19 @@ static void expect_only_var_defaulted(const struct lc_conf *c, const char *var, 
     is = strcmp(var, "LINGERCLOSE_MODE") == 0;
     cr_expect_eq(c->mode, is ? LC_MODE_AUTO : LC_MODE_ALWAYS, "%s: mode %d", what, (int)c->mode);
     is = strcmp(var, "LINGERCLOSE_IDLE_TIMEOUT") == 0;
-    cr_expect_eq(c->idle_timeout_ms, is ? LC_DEFAULT_IDLE_TIMEOUT_MS : 500u,
+    cr_expect_eq(c->idle_timeout_ms, is ? DEFAULT_IDLE_TIMEOUT_MS : 500u,
                  "%s: idle_timeout_ms %u", what, c->idle_timeout_ms);
     is = strcmp(var, "LINGERCLOSE_TIMEOUT") == 0;
-    cr_expect_eq(c->total_timeout_ms, is ? LC_DEFAULT_TOTAL_TIMEOUT_MS : 120000u,
+    cr_expect_eq(c->total_timeout_ms, is ? DEFAULT_TOTAL_TIMEOUT_MS : 120000u,
                  "%s: total_timeout_ms %u", what, c->total_timeout_ms);
     is = strcmp(var, "LINGERCLOSE_EXIT_TIMEOUT") == 0;
-    cr_expect_eq(c->exit_timeout_ms, is ? LC_DEFAULT_EXIT_TIMEOUT_MS : 250u,
+    cr_expect_eq(c->exit_timeout_ms, is ? DEFAULT_EXIT_TIMEOUT_MS : 250u,
                  "%s: exit_timeout_ms %u", what, c->exit_timeout_ms);
     is = strcmp(var, "LINGERCLOSE_MAX_BYTES") == 0;
     cr_expect_eq(c->max_bytes, is ? 0u : 65536u, "%s: max_bytes %llu", what,
                  (unsigned long long)c->max_bytes);
     is = strcmp(var, "LINGERCLOSE_MAX_QUEUED") == 0;
-    cr_expect_eq(c->max_queued, is ? LC_DEFAULT_MAX_QUEUED : 8u << 20, "%s: max_queued %llu", what,
+    cr_expect_eq(c->max_queued, is ? DEFAULT_MAX_QUEUED : 8u << 20, "%s: max_queued %llu", what,
                  (unsigned long long)c->max_queued);
     is = strcmp(var, "LINGERCLOSE_MAX_SOCKETS") == 0;
     cr_expect_eq(c->max_sockets, is ? 256u : 100u, "%s: max_sockets %u", what, c->max_sockets);
@@ -973,7 +1078,7 @@ static void expect_only_var_defaulted(const struct lc_conf *c, const char *var, 
     cr_expect_str_eq(c->stats_path, is ? "" : "/run/lingerclose/%p.prom", "%s: stats_path %s",
                      what, c->stats_path);
     is = strcmp(var, "LINGERCLOSE_STATS_INTERVAL") == 0;
-    cr_expect_eq(c->stats_interval_ms, is ? LC_DEFAULT_STATS_INTERVAL_MS : 60000u,
+    cr_expect_eq(c->stats_interval_ms, is ? DEFAULT_STATS_INTERVAL_MS : 60000u,
                  "%s: stats_interval_ms %u", what, c->stats_interval_ms);
 }
 
