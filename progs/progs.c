@@ -118,15 +118,24 @@ int local_port(int fd)
 
 #define LISTENING "listening on "
 
+static void announce(const char *host, int port)
+{
+    printf(LISTENING "%s:%d\n", host, port);
+    fflush(stdout);
+}
+
 void announce_listening(int listener)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getsockname(listener, (struct sockaddr *)&ss, &len) != 0)
         die_errno("getsockname");
-    printf(LISTENING "%s:%d\n", ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1",
-           local_port(listener));
-    fflush(stdout);
+    announce(ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1", local_port(listener));
+}
+
+void announce_no_port(void)
+{
+    announce("127.0.0.1", 0);
 }
 
 int parse_listening(const char *line)
@@ -157,6 +166,12 @@ ssize_t read_some(int fd, void *buf, size_t size)
         n = read(fd, buf, size);
     while (n < 0 && errno == EINTR);
     return n;
+}
+
+ssize_t read_and_drop(int fd, size_t max)
+{
+    char buf[65536];
+    return read_some(fd, buf, max < sizeof buf ? max : sizeof buf);
 }
 
 const char *early_answer(const char *head)
@@ -221,6 +236,15 @@ int send_all(int fd, const void *buf, size_t len)
 int write_all(int fd, const void *buf, size_t len)
 {
     return put_all(fd, buf, len, false);
+}
+
+void write_or_die(int fd, const void *buf, size_t len)
+{
+    int error = write_all(fd, buf, len);
+    if (error) {
+        errno = error;
+        die_errno("write");
+    }
 }
 
 void read_reply(int fd, size_t keep, struct reply *r)

@@ -40,12 +40,18 @@ int local_port(int fd);
 /* The one way a server says it is ready, on stdout, flushed:
  * "listening on 127.0.0.1:PORT" ("[::1]:PORT" for IPv6). */
 void announce_listening(int listener);
+/* The same line with port 0, from a program that serves no TCP port but
+ * is started the way the others are: it is ready. */
+void announce_no_port(void);
 /* The port of such a line, or -1 if LINE is not one. */
 int parse_listening(const char *line);
 /* accept(), again after a signal; dies on any other failure. */
 int accept_or_die(int listener);
 /* One read() of at most SIZE bytes, again after a signal. */
 ssize_t read_some(int fd, void *buf, size_t size);
+/* The same into a buffer of its own, dropped: a server that reads part of
+ * a request. At most 64 KiB. */
+ssize_t read_and_drop(int fd, size_t max);
 
 /* ---- the early answer of an HTTP server ---------------------------------- */
 
@@ -73,6 +79,8 @@ int connect_loopback(int family, int port, int timeout_s);
  * send_all() is for sockets and never raises SIGPIPE. */
 int send_all(int fd, const void *buf, size_t len);
 int write_all(int fd, const void *buf, size_t len);
+/* write_all(), dying if it fails. */
+void write_or_die(int fd, const void *buf, size_t len);
 
 /* What a write-then-read client got back. */
 struct reply {
