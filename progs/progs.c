@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -70,6 +71,49 @@ void sleep_ms(int ms)
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+long count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    long count = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            count++;
+    closedir(d);
+    return count;
+}
+
+long drain_thread_fds(pid_t pid)
+{
+    char proc[32], path[300], comm[32];
+    if (pid)
+        snprintf(proc, sizeof proc, "/proc/%d", (int)pid);
+    else
+        snprintf(proc, sizeof proc, "/proc/self");
+    snprintf(path, sizeof path, "%s/task", proc);
+    DIR *tasks = opendir(path);
+    if (!tasks)
+        return -1;
+    long fds = -1;
+    for (struct dirent *e; fds < 0 && (e = readdir(tasks));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/task/%s/comm", proc, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        bool is_drain = fgets(comm, sizeof comm, f) && strcmp(comm, "lingerclose\n") == 0;
+        fclose(f);
+        if (is_drain) {
+            snprintf(path, sizeof path, "%s/task/%s/fd", proc, e->d_name);
+            fds = count_entries(path);
+        }
+    }
+    closedir(tasks);
+    return fds;
 }
 
 /* The loopback address of FAMILY, port PORT; returns its length. */

@@ -29,6 +29,15 @@ char *unescape(const char *text);
 long long now_ms(void); /* monotonic */
 void sleep_ms(int ms);
 
+/* ---- what /proc shows of a process ------------------------------------------ */
+
+/* Entries of a directory (descriptors, threads), -1 if it cannot be read. */
+long count_entries(const char *dir);
+/* Descriptors in the table of the thread named "lingerclose" (the
+ * library's drain thread has a table of its own) of process PID, 0 for
+ * this one; -1 if there is no such thread. */
+long drain_thread_fds(pid_t pid);
+
 /* ---- servers ------------------------------------------------------------ */
 
 /* A TCP socket listening on the loopback address of FAMILY (AF_INET or

@@ -1,14 +1,10 @@
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pattern.h"
@@ -65,50 +61,17 @@ void pattern_observe(const char *key, const char *fmt, ...)
     pattern_write_all(STDERR_FILENO, line, (size_t)n);
 }
 
-static int count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int count = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            count++;
-    closedir(d);
-    return count;
-}
-
 int pattern_open_fds(void)
 {
-    int count = count_entries("/proc/self/fd");
+    long count = count_entries("/proc/self/fd");
     if (count < 0)
         pattern_die("opendir /proc/self/fd");
-    return count - 1; /* the directory's own descriptor */
+    return (int)count - 1; /* the directory's own descriptor */
 }
 
 int pattern_drain_thread_fds(void)
 {
-    DIR *tasks = opendir("/proc/self/task");
-    if (!tasks)
-        pattern_die("opendir /proc/self/task");
-    int fds = -1;
-    for (struct dirent *e; fds < 0 && (e = readdir(tasks));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], comm[32] = { 0 };
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        bool is_drain = fgets(comm, sizeof comm, f) && strcmp(comm, "lingerclose\n") == 0;
-        fclose(f);
-        if (is_drain) {
-            snprintf(path, sizeof path, "/proc/self/task/%s/fd", e->d_name);
-            fds = count_entries(path);
-        }
-    }
-    closedir(tasks);
-    return fds;
+    return (int)drain_thread_fds(0);
 }
 
 void pattern_sleep_ms(int ms)
