@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -39,6 +40,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "progs/progs.h"
 
 enum outcome { CORRECT, WRONG, RESET, PIPE, TIMEOUT, OTHER, CUT, OUTCOMES };
 
@@ -86,22 +89,6 @@ static enum outcome from_errno(int e)
     default:
         return OTHER;
     }
-}
-
-static int send_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        if (n == 0)
-            return EPIPE;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* The status code and the total length (headers + body) once the headers
@@ -248,14 +235,14 @@ int main(int argc, char **argv)
 {
     for (int opt; (opt = getopt(argc, argv, "p:c:d:s:k:i:t:b:")) != -1;) {
         switch (opt) {
-        case 'p': port = atoi(optarg); break;
-        case 'c': clients = atoi(optarg); break;
+        case 'p': port = (int)parse_number("-p", optarg, 1, 65535); break;
+        case 'c': clients = (int)parse_number("-c", optarg, 1, 1000000); break;
         case 'd': seconds = atof(optarg); break;
-        case 's': body_bytes = strtoul(optarg, NULL, 10); break;
-        case 'k': chunk_bytes = strtoul(optarg, NULL, 10); break;
-        case 'i': interval_us = atol(optarg); break;
-        case 't': timeout_s = atoi(optarg); break;
-        case 'b': sndbuf = atoi(optarg); break;
+        case 's': body_bytes = (size_t)parse_number("-s", optarg, 0, LLONG_MAX); break;
+        case 'k': chunk_bytes = (size_t)parse_number("-k", optarg, 1, INT_MAX); break;
+        case 'i': interval_us = (long)parse_number("-i", optarg, 0, LONG_MAX); break;
+        case 't': timeout_s = (int)parse_number("-t", optarg, 1, INT_MAX); break;
+        case 'b': sndbuf = (int)parse_number("-b", optarg, 0, INT_MAX); break;
         default: usage(argv[0]);
         }
     }

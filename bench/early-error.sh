@@ -80,13 +80,13 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
 build() { # build NAME SOURCE [CFLAGS...]
     local name=$1 source=$2
     shift 2
-    "${CC:-cc}" -O2 -Wall -Wextra -std=gnu11 -pthread "$@" -o "$tmp/$name" "$source" ||
+    "${CC:-cc}" -O2 -Wall -Wextra -std=gnu11 -pthread -I"$here/.." "$@" -o "$tmp/$name" "$source" \
+        "$here/../progs/progs.c" ||
         { log "cannot build $source"; exit 1; }
 }
 build early-error-load "$here/early-error-load.c"
 build prefork-server "$here/prefork-server.c"
-# (config.h gives it _GNU_SOURCE in the autotools build)
-build early-error-server "$here/../examples/early-error-server.c" -D_GNU_SOURCE
+build early-error-server "$here/../examples/early-error-server.c"
 
 # start_server NAME PRELOAD(0|1) COMMAND... : the server prints
 # "listening on 127.0.0.1:PORT". SIGPIPE is ignored for it (a client cut

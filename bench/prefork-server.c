@@ -17,10 +17,8 @@
  * listening socket down: each worker finishes its connection and exit()s
  * (so that a preloaded library's exit handlers run). A worker that dies
  * otherwise is replaced. */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -33,53 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_BODY 1024
-#define MAX_WORKERS 64
+#include "progs/progs.h"
 
-static const char too_large[] = "HTTP/1.1 413 Payload Too Large\r\n"
-                                "Content-Type: text/plain\r\n"
-                                "Content-Length: 24\r\n"
-                                "Connection: close\r\n"
-                                "\r\n"
-                                "Request body too large.\n";
-static const char accepted[] = "HTTP/1.1 200 OK\r\n"
-                               "Content-Type: text/plain\r\n"
-                               "Content-Length: 9\r\n"
-                               "Connection: close\r\n"
-                               "\r\n"
-                               "Accepted\n";
+#define MAX_WORKERS 64
 
 static bool linger_in_process = true;
 static int idle_ms = 2000, total_ms = 30000;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void answer(int fd)
-{
-    char request[1024 + 1];
-    ssize_t n = read(fd, request, sizeof request - 1);
-    if (n <= 0)
-        return;
-    request[n] = '\0';
-    const char *length = strcasestr(request, "\r\nContent-Length:");
-    long declared = length ? strtol(length + 17, NULL, 10) : 0;
-    const char *reply = declared > MAX_BODY ? too_large : accepted;
-    size_t len = strlen(reply);
-    while (len) {
-        ssize_t w = write(fd, reply, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        reply += w;
-        len -= (size_t)w;
-    }
-}
 
 /* Apache's ap_lingering_close(), blocking, in the worker. */
 static void lingering_close(int fd)
@@ -117,10 +74,9 @@ static void worker(int listener)
                 continue;
             if (errno == EINVAL) /* the parent shut the listener down */
                 exit(0);
-            perror("prefork-server: accept");
-            exit(1);
+            die_errno("accept");
         }
-        answer(fd);
+        answer_upload(fd);
         if (linger_in_process)
             lingering_close(fd);
         else
@@ -145,15 +101,15 @@ int main(int argc, char **argv)
     int port = 0, workers = 4;
     for (int opt; (opt = getopt(argc, argv, "p:w:m:I:T:")) != -1;) {
         if (opt == 'p')
-            port = atoi(optarg);
+            port = (int)parse_number("-p", optarg, 0, 65535);
         else if (opt == 'w')
-            workers = atoi(optarg);
+            workers = (int)parse_number("-w", optarg, 1, MAX_WORKERS);
         else if (opt == 'm' && (strcmp(optarg, "linger") == 0 || strcmp(optarg, "close") == 0))
             linger_in_process = strcmp(optarg, "linger") == 0;
         else if (opt == 'I')
-            idle_ms = atoi(optarg);
+            idle_ms = (int)parse_number("-I", optarg, 1, INT_MAX);
         else if (opt == 'T')
-            total_ms = atoi(optarg);
+            total_ms = (int)parse_number("-T", optarg, 1, INT_MAX);
         else {
             fprintf(stderr,
                     "usage: %s [-p PORT] [-w WORKERS] [-m linger|close] [-I IDLE_MS] "
@@ -162,24 +118,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (workers < 1 || workers > MAX_WORKERS || idle_ms < 1 || total_ms < 1) {
-        fprintf(stderr, "prefork-server: bad -w, -I or -T\n");
-        return 2;
-    }
     /* A client that gave up makes write() fail with EPIPE, not kill us. */
     signal(SIGPIPE, SIG_IGN);
 
-    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (bind(listener, (struct sockaddr *)&addr, len) != 0 || listen(listener, 511) != 0 ||
-        getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
-        perror("prefork-server");
-        return 1;
-    }
+    int listener = listen_loopback(AF_INET, port, 511, SOCK_CLOEXEC);
 
     sigset_t stop;
     sigemptyset(&stop);
@@ -190,12 +132,9 @@ int main(int argc, char **argv)
 
     pid_t pids[MAX_WORKERS];
     for (int i = 0; i < workers; i++)
-        if ((pids[i] = spawn(listener)) < 0) {
-            perror("prefork-server: fork");
-            return 1;
-        }
-    printf("listening on 127.0.0.1:%d\n", ntohs(addr.sin_port));
-    fflush(stdout);
+        if ((pids[i] = spawn(listener)) < 0)
+            die_errno("fork");
+    announce_listening(listener);
 
     for (;;) {
         int sig;

@@ -1,124 +1,96 @@
-/* A write-then-read HTTP client, like most client libraries: it sends the
- * whole request (headers, then the body as it streams it from a file or a
- * generator), and only then reads the response. If the server's kernel
- * resets the connection, a send fails and the response already sitting in
- * this machine's buffers is never read: the user sees "connection reset".
+/* A write-then-read client, like most client libraries: it sends the whole
+ * request (the head, then the body as it streams it from a file), and only
+ * then reads the response. If the server's kernel resets the connection, a
+ * send fails and the response already sitting in this machine's buffers is
+ * never read: the user sees "connection reset".
  *
- *   upload-client -p PORT [-n TRIES] [-s BODY_BYTES]
+ *   upload-client -p PORT [-n TRIES] [-s BODY_BYTES] [-H HEAD] [-e EXPECT]
+ *
+ * The request is an HTTP upload of BODY_BYTES, or HEAD followed by that
+ * many bytes (any request/response protocol: an HTTP request line and
+ * headers, a Redis command...). A response counts as received when the
+ * server closed cleanly and it is an HTTP status line, or starts with
+ * EXPECT. HEAD and EXPECT take \r, \n, \t and \\ escapes.
  *
  * Prints how many of the TRIES responses it received and how the others
- * were lost. Exit 0 if every response arrived, 1 otherwise. */
-#include <arpa/inet.h>
+ * were lost (with -e, also the first response line). Exit 0 if every
+ * response arrived, 1 otherwise. */
 #include <errno.h>
-#include <netinet/in.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "progs/progs.h"
+
 #define CHUNK 65536
+#define REPLY_KEEP 65536
 
-struct outcome {
-    int received;
-    int reset;       /* ECONNRESET */
-    int broken_pipe; /* EPIPE */
-    int other;
-};
+enum outcome { RECEIVED, RESET, BROKEN_PIPE, UNEXPECTED, OTHER, OUTCOMES };
 
-static int send_all(int fd, const char *p, size_t len)
+static enum outcome one_upload(int port, const char *head, size_t body_bytes, const char *expect,
+                               char *first_line, size_t first_line_size)
 {
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* 0 if a complete HTTP response arrived, else the errno that stopped us. */
-static int one_upload(int port, size_t body_bytes)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = { .tv_sec = 10 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        int e = errno;
-        close(fd);
-        return e;
-    }
-
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "POST /upload HTTP/1.0\r\nHost: localhost\r\nContent-Length: %zu\r\n\r\n",
-                     body_bytes);
-    int error = send_all(fd, head, (size_t)n);
-    static char body[CHUNK];
-    memset(body, 'x', sizeof body);
-    for (size_t sent = 0; sent < body_bytes && !error; sent += CHUNK) {
-        nanosleep(&(struct timespec){ 0, 1000000 }, NULL); /* the next chunk is ready */
-        size_t len = body_bytes - sent < CHUNK ? body_bytes - sent : CHUNK;
-        error = send_all(fd, body, len);
-    }
-
-    char reply[4096];
-    size_t got = 0;
-    while (!error) {
-        ssize_t r = recv(fd, reply + got, sizeof reply - 1 - got, 0);
-        if (r > 0 && got + (size_t)r < sizeof reply - 1)
-            got += (size_t)r;
-        else if (r == 0)
-            break;
-        else if (r < 0 && errno != EINTR)
-            error = errno;
-    }
+    int fd = connect_loopback(AF_INET, port, 10);
+    if (fd < 0)
+        return OTHER;
+    struct reply r;
+    upload(fd, head, body_bytes, CHUNK, REPLY_KEEP, &r);
     close(fd);
-    if (!error && (got < 12 || strncmp(reply, "HTTP/1.", 7) != 0))
-        error = EPROTO;
-    return error;
+    int error = r.write_errno ? r.write_errno : r.read_errno;
+    bool expected = expect ? strncmp(r.data, expect, strlen(expect)) == 0
+                           : r.len >= 12 && strncmp(r.data, "HTTP/1.", 7) == 0;
+    if (!error && !first_line[0])
+        snprintf(first_line, first_line_size, "%.*s", (int)strcspn(r.data, "\r\n"), r.data);
+    reply_free(&r);
+    if (error)
+        return error == ECONNRESET ? RESET : error == EPIPE ? BROKEN_PIPE : OTHER;
+    return expected ? RECEIVED : UNEXPECTED;
 }
 
 int main(int argc, char **argv)
 {
     int port = 0, tries = 20;
     size_t body_bytes = 1000 * 1000;
-    for (int opt; (opt = getopt(argc, argv, "p:n:s:")) != -1;) {
+    char *head = NULL, *expect = NULL;
+    for (int opt; (opt = getopt(argc, argv, "p:n:s:H:e:")) != -1;) {
         if (opt == 'p')
-            port = atoi(optarg);
+            port = (int)parse_number("-p", optarg, 1, 65535);
         else if (opt == 'n')
-            tries = atoi(optarg);
+            tries = (int)parse_number("-n", optarg, 1, INT_MAX);
         else if (opt == 's')
-            body_bytes = strtoul(optarg, NULL, 10);
+            body_bytes = (size_t)parse_number("-s", optarg, 0, SIZE_MAX / 2);
+        else if (opt == 'H')
+            head = unescape(optarg);
+        else if (opt == 'e' && *optarg)
+            expect = unescape(optarg);
         else
             port = 0;
     }
-    if (port <= 0 || tries <= 0) {
-        fprintf(stderr, "usage: %s -p PORT [-n TRIES] [-s BODY_BYTES]\n", argv[0]);
+    if (port <= 0) {
+        fprintf(stderr, "usage: %s -p PORT [-n TRIES] [-s BODY_BYTES] [-H HEAD] [-e EXPECT]\n",
+                argv[0]);
         return 2;
     }
+    if (!head && asprintf(&head,
+                          "POST /upload HTTP/1.0\r\nHost: localhost\r\nContent-Length: %zu\r\n\r\n",
+                          body_bytes) < 0)
+        die_errno("asprintf");
 
-    struct outcome o = { 0 };
-    for (int i = 0; i < tries; i++) {
-        int error = one_upload(port, body_bytes);
-        if (error == 0)
-            o.received++;
-        else if (error == ECONNRESET)
-            o.reset++;
-        else if (error == EPIPE)
-            o.broken_pipe++;
-        else
-            o.other++;
-    }
+    int count[OUTCOMES] = { 0 };
+    char first_line[128] = "";
+    for (int i = 0; i < tries; i++)
+        count[one_upload(port, head, body_bytes, expect, first_line, sizeof first_line)]++;
     printf("responses received: %d of %d, lost: %d (connection reset: %d, broken pipe: %d, "
-           "other: %d)\n",
-           o.received, tries, tries - o.received, o.reset, o.broken_pipe, o.other);
-    return o.received == tries ? 0 : 1;
+           "unexpected response: %d, other: %d)\n",
+           count[RECEIVED], tries, tries - count[RECEIVED], count[RESET], count[BROKEN_PIPE],
+           count[UNEXPECTED], count[OTHER]);
+    if (expect && first_line[0])
+        printf("first response line: %s\n", first_line);
+    free(head);
+    free(expect);
+    return count[RECEIVED] == tries ? 0 : 1;
 }

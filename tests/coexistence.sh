@@ -64,7 +64,7 @@ run_case() {
     exec 3>"$tmp/fifo"
     port=
     for _ in $(seq 300); do
-        port=$(sed -n 's/^PORT //p' "$tmp/out")
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/out")
         [ -n "$port" ] && break
         kill -0 "$server" 2>/dev/null || break
         sleep 0.1

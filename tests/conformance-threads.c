@@ -7,7 +7,6 @@
  * without it shows the loss (so the test can fail), elsewhere both runs
  * must observe the same. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -430,41 +429,6 @@ Test(threads, fork_during_drains_child_neither_hangs_nor_inherits_drained_socket
     free(without.log);
 }
 
-/* Descriptors in the table of the program's thread named "lingerclose"
- * (its own two and the sockets it drains), or -1 if there is none. */
-static int drain_thread_fds(pid_t pid)
-{
-    char path[300];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *tasks = opendir(path);
-    if (!tasks)
-        return -1;
-    int fds = -1;
-    for (struct dirent *e; fds < 0 && (e = readdir(tasks));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char comm[32] = { 0 };
-        snprintf(path, sizeof path, "/proc/%d/task/%s/comm", (int)pid, e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        bool is_drain = fgets(comm, sizeof comm, f) && strcmp(comm, "lingerclose\n") == 0;
-        fclose(f);
-        if (!is_drain)
-            continue;
-        snprintf(path, sizeof path, "/proc/%d/task/%s/fd", (int)pid, e->d_name);
-        DIR *d = opendir(path);
-        if (!d)
-            continue;
-        fds = 0;
-        for (struct dirent *fd; (fd = readdir(d));)
-            fds += fd->d_name[0] != '.';
-        closedir(d);
-    }
-    closedir(tasks);
-    return fds;
-}
-
 /* ---- a sigwait() daemon --------------------------------------------- */
 
 #define SIGNALS_SENT 20
@@ -479,7 +443,7 @@ static void run_sigwait_daemon(bool preload, const char *order_arg)
     pattern_start(&s, "sigwait", preload, args, debug_log);
     cr_assert(stderr_shows(&s, "OBS ready yes", 1, 5000), "the daemon did not start: %s",
               server_stderr(&s));
-    int drain_fds_idle = drain_thread_fds(s.pid);
+    long drain_fds_idle = drain_thread_fds(s.pid);
     struct streaming_client clients[SIGWAIT_CLIENTS];
     start_streaming_clients(clients, SIGWAIT_CLIENTS, s.port, SIGWAIT_STREAM_MS);
     if (preload)

@@ -1,6 +1,5 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,20 +23,6 @@ static const char *required_env(const char *name)
     if (!value || !*value)
         cr_assert_fail("%s is not set: run the tests with 'make check'", name);
     return value;
-}
-
-void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The parent's environment without anything that would load or tune the
@@ -205,8 +190,8 @@ static void start_program(struct server *s, const char *program, bool preload,
         used += (size_t)n;
     }
     close(out[0]);
-    cr_assert(sscanf(line, "PORT %d", &s->port) == 1, "server did not start: '%s' %s", line,
-              server_stderr(s));
+    s->port = parse_listening(line);
+    cr_assert(s->port >= 0, "server did not start: '%s' %s", line, server_stderr(s));
 }
 
 int server_wait(struct server *s, int timeout_ms)
@@ -247,85 +232,27 @@ int server_thread_count(const struct server *s)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)s->pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int count = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            count++;
-    closedir(d);
-    return count;
+    return (int)count_entries(path);
 }
+
+/* Far more than any test's response: a reply this long is wrong anyway. */
+#define REPLY_KEEP (64u << 20)
 
 int client_connect(int family, int port)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_storage ss = { 0 };
-    socklen_t len;
-    if (family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        a->sin6_port = htons((uint16_t)port);
-        len = sizeof *a;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a->sin_port = htons((uint16_t)port);
-        len = sizeof *a;
-    }
-    cr_assert_eq(connect(fd, (struct sockaddr *)&ss, len), 0, "connect: %s", strerror(errno));
-    struct timeval tv = { .tv_sec = 20 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int fd = connect_loopback(family, port, 20);
+    cr_assert_geq(fd, 0, "connect: %s", strerror(errno));
     return fd;
 }
 
 int client_send(int fd, const void *buf, size_t len)
 {
-    const char *p = buf;
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return send_all(fd, buf, len);
 }
 
 void client_read_reply(int fd, struct reply *r)
 {
-    size_t cap = 1 << 16;
-    r->data = malloc(cap);
-    r->len = 0;
-    r->read_errno = 0;
-    for (;;) {
-        if (r->len == cap) {
-            cap *= 2;
-            r->data = realloc(r->data, cap);
-        }
-        ssize_t n = recv(fd, r->data + r->len, cap - r->len, 0);
-        if (n > 0) {
-            r->len += (size_t)n;
-        } else if (n == 0) {
-            break;
-        } else if (errno != EINTR) {
-            r->read_errno = errno;
-            break;
-        }
-    }
-}
-
-void reply_free(struct reply *r)
-{
-    free(r->data);
-    r->data = NULL;
+    read_reply(fd, REPLY_KEEP, r);
 }
 
 void client_upload(int family, int port, size_t body_bytes, struct reply *r)
@@ -337,28 +264,15 @@ void client_upload(int family, int port, size_t body_bytes, struct reply *r)
 
 void client_upload_over(int fd, size_t body_bytes, struct reply *r)
 {
-    memset(r, 0, sizeof *r);
     char head[256];
-    int n = snprintf(head, sizeof head,
-                     "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: %zu\r\n\r\n",
-                     body_bytes);
-    r->write_errno = client_send(fd, head, (size_t)n);
-
+    snprintf(head, sizeof head, "POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: %zu\r\n\r\n",
+             body_bytes);
     size_t chunk = body_bytes / 3;
     if (chunk < 1024)
         chunk = 1024;
     if (chunk > 65536)
         chunk = 65536;
-    char *body = malloc(chunk);
-    memset(body, 'x', chunk);
-    for (size_t sent = 0; sent < body_bytes && !r->write_errno; sent += chunk) {
-        sleep_ms(1);
-        size_t len = body_bytes - sent < chunk ? body_bytes - sent : chunk;
-        r->write_errno = client_send(fd, body, len);
-    }
-    free(body);
-    if (!r->write_errno)
-        client_read_reply(fd, r);
+    upload(fd, head, body_bytes, chunk, REPLY_KEEP, r);
 }
 
 bool reply_is_early_error(const struct reply *r)
@@ -380,15 +294,6 @@ bool reply_is_sized(const struct reply *r, size_t size)
         if (r->data[(size_t)n + i] != (char)('a' + (i % 65536) % 26))
             return false;
     return true;
-}
-
-int local_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &len);
-    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                          : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
 long server_side_inode(int server_port, int client_port)

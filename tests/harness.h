@@ -6,8 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define EARLY_ERROR_RESPONSE \
-    "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 19\r\n\r\nrequest too large.\n"
+#include "progs/progs.h"
 
 struct server {
     pid_t pid;
@@ -43,19 +42,11 @@ int server_wait(struct server *s, int timeout_ms);
 char *server_stderr(const struct server *s);
 int server_thread_count(const struct server *s);
 
-struct reply {
-    char *data;
-    size_t len;
-    int write_errno; /* 0: the whole request was written */
-    int read_errno;  /* 0: read until a clean EOF */
-};
-
 int client_connect(int family, int port);
 /* Writes everything, stopping at the first error (returned, 0 if none). */
 int client_send(int fd, const void *buf, size_t len);
 /* Reads until EOF, an error or 20 s. */
 void client_read_reply(int fd, struct reply *r);
-void reply_free(struct reply *r);
 
 /* A write-then-read upload: headers, then the body in chunks with a short
  * pause between them (a client streaming a file), then the response. */
@@ -71,9 +62,5 @@ bool reply_is_sized(const struct reply *r, size_t size);
  * shows it: > 0 while a process holds a descriptor for it, 0 once it is
  * orphaned, -1 once it is gone. */
 long server_side_inode(int server_port, int client_port);
-int local_port(int fd);
-
-void sleep_ms(int ms);
-long long now_ms(void);
 
 #endif

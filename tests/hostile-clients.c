@@ -33,6 +33,7 @@
  * once every connection has run, 3 if RUN_LIMIT_S cut the run short. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,22 +46,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs/progs.h"
+
 enum kind { NORMAL, EARLY, SILENT, FLOOD, DRIP, RST, HALFCLOSE, KINDS };
 
 static const char *const kind_names[KINDS] = {
     "normal", "early", "silent", "flood", "drip", "rst", "halfclose",
 };
-
-static const char ok_response[] = "HTTP/1.0 200 OK\r\n"
-                                  "Connection: close\r\n"
-                                  "Content-Length: 9\r\n"
-                                  "\r\n"
-                                  "Accepted\n";
-static const char too_large_response[] = "HTTP/1.0 413 Payload Too Large\r\n"
-                                         "Connection: close\r\n"
-                                         "Content-Length: 24\r\n"
-                                         "\r\n"
-                                         "Request body too large.\n";
 
 #define PARTIAL_BODY 8192
 #define HOSTILE_DECLARED_BODY (1 << 20)
@@ -107,13 +99,6 @@ static int ep;
 static int active;
 static char filler[65536];
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: hostile-clients -p PORT -m KIND=WEIGHT,... -n CONNECTIONS [-c CONCURRENCY]\n"
@@ -136,7 +121,7 @@ static void parse_mix(char *text)
             fprintf(stderr, "hostile-clients: unknown kind '%s'\n", item);
             exit(2);
         }
-        opt.weights[k] = (unsigned)strtoul(eq + 1, NULL, 10);
+        opt.weights[k] = (unsigned)parse_number(item, eq + 1, 0, 1000000);
     }
 }
 
@@ -186,7 +171,7 @@ static bool expects_response(enum kind k)
 
 static bool response_complete(const struct conn *c)
 {
-    const char *expected = c->kind == NORMAL ? ok_response : too_large_response;
+    const char *expected = c->kind == NORMAL ? ACCEPTED_RESPONSE : EARLY_ERROR_RESPONSE;
     return !c->response_overflow && c->response_len == strlen(expected) &&
            memcmp(c->response, expected, c->response_len) == 0;
 }
@@ -441,18 +426,18 @@ int main(int argc, char **argv)
 {
     for (int o; (o = getopt(argc, argv, "p:m:n:c:b:H:d:r:L:T:s:P:")) != -1;) {
         switch (o) {
-        case 'p': opt.port = atoi(optarg); break;
+        case 'p': opt.port = (int)parse_number("-p", optarg, 1, 65535); break;
         case 'm': parse_mix(optarg); break;
-        case 'n': opt.connections = atoi(optarg); break;
-        case 'c': opt.concurrency = atoi(optarg); break;
-        case 'b': opt.body = strtoull(optarg, NULL, 10); break;
-        case 'H': opt.hold_ms = atoll(optarg); break;
-        case 'd': opt.drip_ms = atoll(optarg); break;
-        case 'r': opt.rst_ms = atoll(optarg); break;
-        case 'L': opt.client_limit_ms = atoll(optarg); break;
-        case 'T': opt.run_limit_ms = atoll(optarg) * 1000; break;
-        case 's': opt.sources = atoi(optarg); break;
-        case 'P': opt.progress_ms = atoll(optarg) * 1000; break;
+        case 'n': opt.connections = (int)parse_number("-n", optarg, 1, INT_MAX); break;
+        case 'c': opt.concurrency = (int)parse_number("-c", optarg, 1, 1000000); break;
+        case 'b': opt.body = (uint64_t)parse_number("-b", optarg, 0, LLONG_MAX); break;
+        case 'H': opt.hold_ms = parse_number("-H", optarg, 0, INT_MAX); break;
+        case 'd': opt.drip_ms = parse_number("-d", optarg, 1, INT_MAX); break;
+        case 'r': opt.rst_ms = parse_number("-r", optarg, 0, INT_MAX); break;
+        case 'L': opt.client_limit_ms = parse_number("-L", optarg, 1, INT_MAX); break;
+        case 'T': opt.run_limit_ms = parse_number("-T", optarg, 1, INT_MAX / 1000) * 1000; break;
+        case 's': opt.sources = (int)parse_number("-s", optarg, 1, 254); break;
+        case 'P': opt.progress_ms = parse_number("-P", optarg, 0, INT_MAX / 1000) * 1000; break;
         default: usage();
         }
     }

@@ -82,7 +82,7 @@ server_start() {
     server_job=$!
     exec 7>"$work/$name.in"
     tries=0
-    while ! grep -q '^PORT ' "$work/$name.out" 2>/dev/null; do
+    while ! grep -q "^listening on " "$work/$name.out" 2>/dev/null; do
         tries=$((tries + 1))
         if [ $tries -gt 400 ] || ! kill -0 "$server_job" 2>/dev/null; then
             fail "$name: the server did not start"
@@ -91,8 +91,8 @@ server_start() {
         fi
         sleep 0.05
     done
-    port=$(field PORT "$work/$name.out")
-    server_pid=$(field PID "$work/$name.out")
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+    server_pid=$server_job
 }
 
 # Closes the server's stdin; it prints its counts and exits. Sets server_rc.

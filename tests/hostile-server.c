@@ -13,14 +13,13 @@
  * with a send buffer as large as the kernel allows up to SIZE, and closes,
  * so that a client that does not read leaves that much in the send queue.
  *
- * Prints "PORT <port> PID <pid>" once it listens on 127.0.0.1, serves until
+ * Says "listening on 127.0.0.1:PORT" once it listens, serves until
  * its stdin is closed, then prints one line of counts:
  *   "served N early-errors N ok N closes N accept-errors N emfile N write-errors N"
  * and exits 0, or 1 if accept() ever failed (EMFILE, ENFILE, ENOMEM...). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_BODY 1024
+#include "progs/progs.h"
+
 #define HEAD_MAX 4096
 #define BACKLOG 4096
-
-static const char too_large[] = "HTTP/1.0 413 Payload Too Large\r\n"
-                                "Connection: close\r\n"
-                                "Content-Length: 24\r\n"
-                                "\r\n"
-                                "Request body too large.\n";
-static const char accepted[] = "HTTP/1.0 200 OK\r\n"
-                               "Connection: close\r\n"
-                               "Content-Length: 9\r\n"
-                               "\r\n"
-                               "Accepted\n";
 
 struct request {
     size_t len;
@@ -117,15 +106,13 @@ static void respond(int fd, struct request *r)
         return;
     }
     r->head[r->len] = '\0';
-    const char *length = strcasestr(r->head, "\r\nContent-Length:");
-    long declared = length ? strtol(length + 17, NULL, 10) : 0;
-    const char *reply = declared > MAX_BODY ? too_large : accepted;
+    const char *reply = early_answer(r->head);
     size_t len = strlen(reply);
     /* A few hundred bytes always fit in a fresh socket's send buffer. */
     if (write(fd, reply, len) != (ssize_t)len)
         count.write_errors++;
     count.served++;
-    if (reply == too_large)
+    if (strcmp(reply, EARLY_ERROR_RESPONSE) == 0)
         count.early_errors++;
     else
         count.ok++;
@@ -178,45 +165,31 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: hostile-server [-R SIZE]\n");
             return 2;
         }
-        download_size = strtoull(optarg, NULL, 10);
+        download_size = (size_t)parse_number("-R", optarg, 0, SIZE_MAX / 4);
     }
     if (download_size) {
         download = malloc(download_size + 128);
-        if (!download) {
-            perror("hostile-server");
-            return 2;
-        }
+        if (!download)
+            die_errno("malloc");
         int head = snprintf(download, 128,
                             "HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
                             download_size);
         memset(download + head, 'x', download_size);
         download_len = (size_t)head + download_size;
     }
-    int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = { .sin_family = AF_INET };
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, len) != 0 ||
-        listen(listener, BACKLOG) != 0 || getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
-        perror("hostile-server");
-        return 2;
-    }
+    int listener = listen_loopback(AF_INET, 0, BACKLOG, SOCK_NONBLOCK | SOCK_CLOEXEC);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = listener };
     epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
     ev.data.fd = STDIN_FILENO;
     epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
-    printf("PORT %d PID %d\n", ntohs(addr.sin_port), (int)getpid());
-    fflush(stdout);
+    announce_listening(listener);
 
     for (;;) {
         struct epoll_event events[256];
         int n = epoll_wait(ep, events, 256, -1);
         if (n < 0 && errno != EINTR) {
-            perror("hostile-server: epoll_wait");
-            return 2;
+            die_errno("epoll_wait");
         }
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;

@@ -20,8 +20,8 @@
  * server itself never shuts a connection down. "drain-fds" counts the
  * descriptors of the library's drain thread (named "lingerclose"), which
  * has a descriptor table of its own. */
-#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -36,6 +36,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "progs/progs.h"
 
 static const char *const state_names[] = {
     "?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
@@ -61,13 +63,6 @@ static struct {
     int64_t max_life_ms;
     long max_lingering, max_rss_kb, max_fds, max_drain_fds, max_threads;
 } seen;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void push(struct sample *s, struct held h)
 {
@@ -163,19 +158,6 @@ static void merge(struct sample *prev, struct sample *cur)
         seen.max_lingering = lingering;
 }
 
-static long count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    long n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
 static long status_field(const char *name)
 {
     char path[64], line[256];
@@ -195,29 +177,8 @@ static long status_field(const char *name)
 /* The drain thread's own descriptor table, or 0 if it has not started. */
 static long drain_fds(void)
 {
-    char path[300], comm[32];
-    snprintf(path, sizeof path, "/proc/%d/task", pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    long n = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "/proc/%d/task/%s/comm", pid, e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        bool drain = fgets(comm, sizeof comm, f) && strcmp(comm, "lingerclose\n") == 0;
-        fclose(f);
-        if (drain) {
-            snprintf(path, sizeof path, "/proc/%d/task/%s/fd", pid, e->d_name);
-            n = count_entries(path);
-            break;
-        }
-    }
-    closedir(d);
-    return n;
+    long n = drain_thread_fds(pid);
+    return n < 0 ? 0 : n;
 }
 
 struct usage {
@@ -251,10 +212,10 @@ int main(int argc, char **argv)
     int interval_ms = 50;
     for (int o; (o = getopt(argc, argv, "p:P:l:i:1")) != -1;) {
         switch (o) {
-        case 'p': pid = atoi(optarg); break;
-        case 'P': port = atoi(optarg); break;
-        case 'l': limit_ms = atoll(optarg); break;
-        case 'i': interval_ms = atoi(optarg); break;
+        case 'p': pid = (int)parse_number("-p", optarg, 1, INT_MAX); break;
+        case 'P': port = (int)parse_number("-P", optarg, 1, 65535); break;
+        case 'l': limit_ms = parse_number("-l", optarg, 0, INT64_MAX); break;
+        case 'i': interval_ms = (int)parse_number("-i", optarg, 1, INT_MAX); break;
         case '1': once = true; break;
         default:
             fprintf(stderr, "usage: hostile-watch -p PID (-1 | -P PORT [-l LIMIT_MS] [-i INTERVAL_MS])\n");

@@ -1,6 +1,7 @@
 /* A small server for the integration tests. It knows nothing of
  * lingerclose: each scenario is the way some real server closes a
- * connection. It prints "PORT <n>" on stdout once it listens, serves the
+ * connection. It says "listening on 127.0.0.1:PORT" on stdout once it
+ * listens (see progs/progs.h), serves the
  * given number of connections one after the other, waits until its stdin
  * is closed (the test is done with it), and exits 0, or non-zero if
  * something the scenario checks went wrong. */
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <spawn.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -20,30 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs/progs.h"
+
 #define BIG_RESPONSE_BYTES (8u << 20)
 #define PIPELINE_RESPONSE_BYTES (8u << 20)
-#define EARLY_ERROR_RESPONSE \
-    "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 19\r\n\r\nrequest too large.\n"
-
-static void die(const char *what)
-{
-    fprintf(stderr, "lc-testserver: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
-
-static void write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            die("write");
-        p += n;
-        len -= (size_t)n;
-    }
-}
 
 /* Headers plus a body of `size` bytes of a repeating pattern, so the client
  * can check every byte. */
@@ -52,32 +34,20 @@ static void send_sized_response(int fd, size_t size)
     char head[128];
     int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
                      size);
-    write_all(fd, head, (size_t)n);
+    write_or_die(fd, head, (size_t)n);
     static char chunk[65536];
     for (size_t i = 0; i < sizeof chunk; i++)
         chunk[i] = (char)('a' + i % 26);
     for (size_t sent = 0; sent < size;) {
         size_t len = size - sent < sizeof chunk ? size - sent : sizeof chunk;
-        write_all(fd, chunk, len);
+        write_or_die(fd, chunk, len);
         sent += len;
     }
 }
 
-static ssize_t read_some(int fd, size_t max)
-{
-    char buf[65536];
-    if (max > sizeof buf)
-        max = sizeof buf;
-    ssize_t n;
-    do
-        n = read(fd, buf, max);
-    while (n < 0 && errno == EINTR);
-    return n;
-}
-
 static void read_to_eof(int fd)
 {
-    while (read_some(fd, 65536) > 0)
+    while (read_and_drop(fd, 65536) > 0)
         ;
 }
 
@@ -85,27 +55,27 @@ static void set_abortive_linger(int fd)
 {
     struct linger lg = { .l_onoff = 1, .l_linger = 0 };
     if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
-        die("setsockopt(SO_LINGER)");
+        die_errno("setsockopt(SO_LINGER)");
 }
 
 /* Each returns once it has closed the connection. */
 static void serve_early_error(int fd)
 {
-    read_some(fd, 1024);
-    write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+    read_and_drop(fd, 1024);
+    write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
     close(fd);
 }
 
 static void serve_pipeline(int fd)
 {
-    read_some(fd, 65536);
+    read_and_drop(fd, 65536);
     send_sized_response(fd, PIPELINE_RESPONSE_BYTES);
     close(fd);
 }
 
 static void serve_big_response(int fd)
 {
-    read_some(fd, 1024);
+    read_and_drop(fd, 1024);
     send_sized_response(fd, BIG_RESPONSE_BYTES);
     close(fd);
 }
@@ -113,29 +83,29 @@ static void serve_big_response(int fd)
 static void serve_clean(int fd)
 {
     read_to_eof(fd);
-    write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+    write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
     close(fd);
 }
 
 static void serve_abortive(int fd)
 {
     set_abortive_linger(fd);
-    read_some(fd, 1024);
+    read_and_drop(fd, 1024);
     close(fd);
 }
 
 static void serve_abortive_inherited(int fd)
 {
-    read_some(fd, 1024);
+    read_and_drop(fd, 1024);
     close(fd);
 }
 
 static void serve_shutdown_rdwr(int fd)
 {
-    read_some(fd, 1024);
+    read_and_drop(fd, 1024);
     send_sized_response(fd, PIPELINE_RESPONSE_BYTES);
     if (shutdown(fd, SHUT_RDWR) != 0)
-        die("shutdown");
+        die_errno("shutdown");
     close(fd);
 }
 
@@ -157,11 +127,11 @@ static void serve_forked(int fd)
 {
     pid_t child = fork();
     if (child < 0)
-        die("fork");
+        die_errno("fork");
     if (child == 0) {
-        read_some(fd, 1024);
+        read_and_drop(fd, 1024);
         nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL); /* the parent has let go */
-        write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+        write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
         close(fd);
         _exit(0);
     }
@@ -178,15 +148,15 @@ static void serve_forked_child_ends_first(int fd)
 {
     pid_t child = fork();
     if (child < 0)
-        die("fork");
+        die_errno("fork");
     if (child == 0) {
-        read_some(fd, 1024);
-        write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+        read_and_drop(fd, 1024);
+        write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
         _exit(0);
     }
     siginfo_t info;
     if (waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT) != 0)
-        die("waitid");
+        die_errno("waitid");
     close(fd);
     int status;
     if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -215,12 +185,12 @@ static void serve_beside_spawned_helper(int fd)
     helper_command(command, sizeof command, fd);
     char shell[] = "/bin/sh", dash_c[] = "-c";
     char *argv[] = { shell, dash_c, command, NULL };
-    read_some(fd, 1024);
+    read_and_drop(fd, 1024);
     pid_t helper;
     int rc = posix_spawn(&helper, "/bin/sh", NULL, NULL, argv, environ);
     if (rc != 0) {
         errno = rc;
-        die("posix_spawn");
+        die_errno("posix_spawn");
     }
     close(fd);
     int status;
@@ -234,10 +204,10 @@ static void serve_beside_popen_helper(int fd)
 {
     char command[512];
     helper_command(command, sizeof command, fd);
-    read_some(fd, 1024);
+    read_and_drop(fd, 1024);
     FILE *helper = popen(command, "r");
     if (!helper)
-        die("popen");
+        die_errno("popen");
     close(fd);
     int status = pclose(helper);
     if (status == -1 || !WIFEXITED(status) ||
@@ -273,7 +243,7 @@ static int serve_nonblocking(int listener, int connections)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
-        die("epoll_create1");
+        die_errno("epoll_create1");
     fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = listener };
     epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
@@ -302,7 +272,7 @@ static int serve_nonblocking(int listener, int connections)
             char buf[1024];
             if (read(fd, buf, sizeof buf) < 0 && errno == EAGAIN)
                 continue;
-            write_all(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+            write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
             close(fd);
             open_fds[fd] = false;
             if (++served == connections)
@@ -310,41 +280,6 @@ static int serve_nonblocking(int listener, int connections)
         }
     }
     return stale ? 3 : 0;
-}
-
-static int open_listener(int family, bool abortive)
-{
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        die("socket");
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (abortive)
-        set_abortive_linger(fd);
-    struct sockaddr_storage ss = { 0 };
-    socklen_t len;
-    if (family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        len = sizeof *a;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        len = sizeof *a;
-    }
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0)
-        die("bind");
-    if (listen(fd, 64) != 0)
-        die("listen");
-    len = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &len);
-    int port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                        : ((struct sockaddr_in *)&ss)->sin_port);
-    printf("PORT %d\n", port);
-    fflush(stdout);
-    return fd;
 }
 
 int main(int argc, char **argv)
@@ -362,7 +297,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 's': name = optarg; break;
         case '6': family = AF_INET6; break;
-        case 'n': connections = atoi(optarg); break;
+        case 'n': connections = (int)parse_number("--connections", optarg, 0, INT_MAX); break;
         case 'N': naive_parent_shutdown = true; break;
         default: return 2;
         }
@@ -376,7 +311,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    int listener = open_listener(family, strcmp(name, "abortive-listener") == 0);
+    int listener = listen_loopback(family, 0, 64, SOCK_CLOEXEC);
+    if (strcmp(name, "abortive-listener") == 0)
+        set_abortive_linger(listener);
+    announce_listening(listener);
     int status = 0;
     if (!scenario->serve) {
         status = serve_nonblocking(listener, connections);
@@ -384,7 +322,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < connections; i++) {
             int fd = accept(listener, NULL, NULL);
             if (fd < 0)
-                die("accept");
+                die_errno("accept");
             scenario->serve(fd);
         }
     }

@@ -40,12 +40,12 @@ def line_within(seconds):
     return p.stdout.readline().decode().strip() if ready else "nothing within %d s" % seconds
 
 line = line_within(20)
-if not line.startswith("PORT "):
+if not line.startswith("listening on 127.0.0.1:"):
     p.kill()
     p.wait()
     print("the server never said its port: %s" % line)
     sys.exit(0)
-port = int(line.split()[1])
+port = int(line.rsplit(":", 1)[1])
 answered = 0
 for i in range(connections):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)

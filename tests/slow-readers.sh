@@ -37,7 +37,7 @@ l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("127.0.0.1", 0))
 l.listen(8)
-print(l.getsockname()[1], flush=True)
+print("listening on 127.0.0.1:%d" % l.getsockname()[1], flush=True)
 for pace in (True, False):
     c, _ = l.accept()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
@@ -60,7 +60,7 @@ if not ready:
     server.kill()
     print("the server did not start")
     sys.exit(0)
-port = int(server.stdout.readline())
+port = int(server.stdout.readline().decode().rsplit(":", 1)[1])
 
 def fetch(pause, window):
     s = socket.socket()

@@ -44,7 +44,7 @@ wait_bounded() {
 # launch_server [NAME=VALUE]... COMMAND [ARG]...: starts COMMAND (through
 # env) with the library preloaded, its stdin a fifo in $tmp held open on
 # fd 3 (the server exits once that closes), its output in $tmp/server.out
-# and $tmp/server.err, and waits for its "PORT n" line. Sets $server_pid
+# and $tmp/server.err, and waits for its "listening on" line. Sets $server_pid
 # and $port.
 launch_server() {
     mkfifo "$tmp/stdin"
@@ -53,7 +53,7 @@ launch_server() {
     exec 3>"$tmp/stdin"
     port=
     for _ in $(seq 50); do
-        port=$(sed -n 's/^PORT //p' "$tmp/server.out")
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
         [ -n "$port" ] && break
         sleep 0.1
     done

@@ -1,74 +1,39 @@
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pattern.h"
 
 void pattern_die(const char *what)
 {
-    fprintf(stderr, "pattern: %s: %s\n", what, strerror(errno));
-    exit(2);
+    die_errno(what);
 }
 
 int pattern_listen(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        pattern_die("socket");
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        pattern_die("listen");
-    printf("PORT %d\n", ntohs(a.sin_port));
-    fflush(stdout);
+    int fd = listen_loopback(AF_INET, 0, 128, 0);
+    announce_listening(fd);
     return fd;
 }
 
 int pattern_accept(int listen_fd)
 {
-    int fd;
-    do
-        fd = accept(listen_fd, NULL, NULL);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        pattern_die("accept");
-    return fd;
+    return accept_or_die(listen_fd);
 }
 
 void pattern_write_all(int fd, const void *buf, size_t len)
 {
-    const char *p = buf;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            pattern_die("write");
-        p += n;
-        len -= (size_t)n;
-    }
+    write_or_die(fd, buf, len);
 }
 
 void pattern_read_some_request(int fd)
 {
-    char buf[1024];
-    ssize_t n;
-    do
-        n = read(fd, buf, sizeof buf);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0)
+    if (read_and_drop(fd, 1024) <= 0)
         pattern_die("read request");
 }
 
@@ -96,57 +61,22 @@ void pattern_observe(const char *key, const char *fmt, ...)
     pattern_write_all(STDERR_FILENO, line, (size_t)n);
 }
 
-static int count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int count = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            count++;
-    closedir(d);
-    return count;
-}
-
 int pattern_open_fds(void)
 {
-    int count = count_entries("/proc/self/fd");
+    long count = count_entries("/proc/self/fd");
     if (count < 0)
         pattern_die("opendir /proc/self/fd");
-    return count - 1; /* the directory's own descriptor */
+    return (int)count - 1; /* the directory's own descriptor */
 }
 
 int pattern_drain_thread_fds(void)
 {
-    DIR *tasks = opendir("/proc/self/task");
-    if (!tasks)
-        pattern_die("opendir /proc/self/task");
-    int fds = -1;
-    for (struct dirent *e; fds < 0 && (e = readdir(tasks));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], comm[32] = { 0 };
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        bool is_drain = fgets(comm, sizeof comm, f) && strcmp(comm, "lingerclose\n") == 0;
-        fclose(f);
-        if (is_drain) {
-            snprintf(path, sizeof path, "/proc/self/task/%s/fd", e->d_name);
-            fds = count_entries(path);
-        }
-    }
-    closedir(tasks);
-    return fds;
+    return (int)drain_thread_fds(0);
 }
 
 void pattern_sleep_ms(int ms)
 {
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    sleep_ms(ms);
 }
 
 void pattern_reap_children(void)

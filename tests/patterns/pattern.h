@@ -1,7 +1,8 @@
 /* What the conformance suite's pattern programs share. Each program is one
  * way real servers handle and close connections; none knows anything of
  * lingerclose. Conventions, as tests/harness.h expects them:
- *  - it prints "PORT <n>" on stdout once it listens on loopback;
+ *  - it says "listening on 127.0.0.1:PORT" on stdout once it listens
+ *    (progs/progs.h: announce_listening);
  *  - observations go to stderr, one "OBS <key> <value>" line each, so that
  *    a test can compare runs with and without the library;
  *  - once it has served its connections it waits for stdin to reach EOF
@@ -13,11 +14,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define EARLY_ERROR_RESPONSE \
-    "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 19\r\n\r\nrequest too large.\n"
+#include "progs/progs.h"
 
 _Noreturn void pattern_die(const char *what);
-/* A listening TCP socket on 127.0.0.1, port printed as "PORT <n>". */
+/* A listening TCP socket on 127.0.0.1, announced. */
 int pattern_listen(void);
 int pattern_accept(int listen_fd);
 void pattern_write_all(int fd, const void *buf, size_t len);

@@ -13,7 +13,7 @@
  * library those closes linger. Whether the client then sees a FIN or a
  * RST is exactly what the library changes, so it is not observed.
  *
- * Usage: transparency   (serves no outside client; prints PORT for the
+ * Usage: transparency   (serves no outside client; says it listens for the
  * harness, observes, then waits for stdin EOF). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -59,30 +59,12 @@ static void observe_result(const char *key, int rc, int e)
     pattern_observe(key, "rc=%d errno=%s", rc, rc < 0 ? errno_name(e) : "0");
 }
 
-static int listening_port(int listener)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    if (getsockname(listener, (struct sockaddr *)&a, &len) != 0)
-        pattern_die("getsockname");
-    return ntohs(a.sin_port);
-}
-
+/* Bounded waits: a bug must fail the test, not hang it. */
 static int connect_to(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = connect_loopback(AF_INET, port, 5);
     if (fd < 0)
-        pattern_die("socket");
-    struct sockaddr_in a = {
-        .sin_family = AF_INET,
-        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-        .sin_port = htons((uint16_t)port),
-    };
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
         pattern_die("connect");
-    /* Bounded waits: a bug must fail the test, not hang it. */
-    struct timeval tv = { .tv_sec = 5 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
 }
 
@@ -287,7 +269,7 @@ static void observe_forked_child(void)
 int main(void)
 {
     int listener = pattern_listen();
-    int port = listening_port(listener);
+    int port = local_port(listener);
     pattern_observe("listener", "%d", listener);
 
     observe_numbering(listener, port);

@@ -87,8 +87,7 @@ int main(void)
     int status;
     waitpid(client, &status, 0);
     pattern_observe("client_read", "%s", seen);
-    printf("PORT 0\n");
-    fflush(stdout);
+    announce_no_port();
     pattern_wait_for_stdin_eof();
     close(listener);
     return 0;
