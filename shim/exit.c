@@ -5,11 +5,12 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "conf.h"
-#include "drain.h"
 #include "exit.h"
 #include "export.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "linger.h"
 #include "log.h"
 #include "park.h"

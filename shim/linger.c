@@ -7,10 +7,12 @@
 #include <time.h>
 
 #include "children.h"
+#include "clock.h"
 #include "decide.h"
 #include "drain.h"
 #include "family.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "linger.h"
 #include "log.h"
 #include "park.h"

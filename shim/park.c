@@ -5,9 +5,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
-#include "drain.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "park.h"
 #include "raw.h"
 #include "stats.h"
