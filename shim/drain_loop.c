@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "discard.h"
 #include "drain_loop.h"
 #include "drain_slots.h"
 #include "handoff.h"
@@ -33,7 +34,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int receive_fd = NONE;
 static int epoll_fd = NONE;
 static struct lc_slots slots = LC_SLOTS_EMPTY;
-static bool copy_to_discard;
 
 /* Lines the thread writes only once it has let go of its lock: a fork()
  * waits for that lock, and must not wait for a slow stderr too. */
@@ -220,58 +220,46 @@ static void adopt_handoffs(int64_t now)
     }
 }
 
-/* recv(MSG_TRUNC) on TCP drops queued bytes without copying them; a kernel
- * that refuses it gets a plain read instead. The buffer is real all the
- * same (the kernel leaves it untouched): checkers such as valgrind verify
- * the whole length, and a socket that is not TCP after all (another
- * preload's) copies into it. */
-static ssize_t discard_input(int fd)
+struct serving {
+    int32_t index;
+    int64_t now;
+};
+
+/* Input alone keeps a drain alive: a peer that floods us and reads nothing
+ * is looked at here, once per idle timeout. */
+static bool after_input(void *ctx, enum lc_drain_end *end)
 {
-    static char scratch[256 * 1024];
-    if (!copy_to_discard) {
-        ssize_t n = lc_raw_recv(fd, scratch, sizeof scratch, MSG_TRUNC | MSG_DONTWAIT);
-        if (n >= 0 || errno != EINVAL)
-            return n;
-        copy_to_discard = true;
-        log_later(LC_LOG_INFO, "recv(MSG_TRUNC) refused (errno %d); draining by copying", errno);
+    struct serving *serving = ctx;
+    struct lc_slot *s = &slots.slot[serving->index];
+    lc_slots_touch(&slots, serving->index, serving->now);
+    if (s->queued && serving->now - s->output_checked_ms >= lc_conf.idle_timeout_ms &&
+        output_stalled(s, serving->now)) {
+        *end = LC_END_STALLED;
+        return true;
     }
-    return lc_raw_recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+    return false;
 }
+
+static char scratch[256 * 1024];
+
+static const struct lc_discarder discarder = {
+    .receive = lc_raw_recv,
+    .log = log_later,
+    .scratch = scratch,
+    .scratch_size = sizeof scratch,
+    .max_reads = RECVS_PER_WAKEUP,
+    .after_read = after_input,
+};
 
 static void service(int32_t index, int64_t now)
 {
     struct lc_slot *s = &slots.slot[index];
     if (s->fd == NONE)
         return;
-    for (int round = 0; round < RECVS_PER_WAKEUP; round++) {
-        ssize_t n = discard_input(s->fd);
-        if (n > 0) {
-            s->bytes += (uint64_t)n;
-            lc_count(&lc_stats.bytes_discarded, (uint64_t)n);
-            lc_slots_touch(&slots, index, now);
-            /* Input alone keeps a drain alive: a peer that floods us and
-             * reads nothing is looked at here, once per idle timeout. */
-            if (s->queued && now - s->output_checked_ms >= lc_conf.idle_timeout_ms &&
-                output_stalled(s, now)) {
-                finish(index, LC_END_STALLED);
-                return;
-            }
-            if (lc_conf.max_bytes && s->bytes >= lc_conf.max_bytes) {
-                finish(index, LC_END_BYTES);
-                return;
-            }
-        } else if (n == 0) {
-            finish(index, LC_END_EOF);
-            return;
-        } else if (errno == EINTR) {
-            continue;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return;
-        } else {
-            finish(index, LC_END_ERROR);
-            return;
-        }
-    }
+    struct serving serving = { index, now };
+    enum lc_drain_end end;
+    if (lc_discard(&discarder, s->fd, &s->bytes, &serving, &end))
+        finish(index, end);
 }
 
 static void expire(int64_t now)
