@@ -31,7 +31,7 @@ static _Atomic int handoff_fd = NONE;
 static _Atomic int handoffs_sending;
 static __thread int handing_off __attribute__((tls_model("initial-exec")));
 
-bool lc_drain_reserve(void)
+static bool reserve(void)
 {
     uint32_t now = atomic_fetch_add_explicit(&in_flight, 1, memory_order_acq_rel);
     if (now < lc_conf.max_sockets)
@@ -50,7 +50,7 @@ uint32_t lc_drain_in_flight(void)
     return atomic_load_explicit(&in_flight, memory_order_relaxed);
 }
 
-bool lc_drain_account_output(int fd, uint32_t *queued)
+static bool account_output(int fd, uint32_t *queued)
 {
     int unacked = 0;
     *queued = 0;
@@ -76,6 +76,27 @@ void lc_drain_unaccount_output(uint32_t queued)
         left = old > queued ? old - queued : 0;
     while (!atomic_compare_exchange_weak_explicit(&queued_total, &old, left, memory_order_relaxed,
                                                   memory_order_relaxed));
+}
+
+bool lc_drain_take_place(int fd, uint32_t *queued, enum lc_reason *refused)
+{
+    *queued = 0;
+    if (!reserve()) {
+        *refused = LC_PLAIN_CAPACITY;
+        return false;
+    }
+    if (!account_output(fd, queued)) {
+        lc_drain_unreserve();
+        *refused = LC_PLAIN_QUEUE_CAP;
+        return false;
+    }
+    return true;
+}
+
+void lc_drain_give_back_place(uint32_t queued)
+{
+    lc_drain_unaccount_output(queued);
+    lc_drain_unreserve();
 }
 
 /* Near the top of the descriptor range, so that the program's numbering is

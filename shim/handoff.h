@@ -9,25 +9,27 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "decide.h"
+
 /* What travels with each socket to the drain thread. */
 struct lc_handoff {
     uint32_t queued;
     uint32_t input_unread; /* a plain close would have reset it */
 };
 
-/* Takes one of LINGERCLOSE_MAX_SOCKETS places; false when all are taken. */
-bool lc_drain_reserve(void);
+/* A place in the drain for fd: one of LINGERCLOSE_MAX_SOCKETS, and the
+ * output fd has not had acknowledged (SIOCOUTQ, *queued) counted against
+ * LINGERCLOSE_MAX_QUEUED. False, taking nothing, if either would go
+ * beyond, with the reason (capacity, queue-cap) in *refused. */
+bool lc_drain_take_place(int fd, uint32_t *queued, enum lc_reason *refused);
+/* For a socket that took a place and did not go to the thread after all. */
+void lc_drain_give_back_place(uint32_t queued);
+/* Parts of the place, given back as the drain goes: output acknowledged
+ * since, and the socket's place once it is closed. */
+void lc_drain_unaccount_output(uint32_t queued);
 void lc_drain_unreserve(void);
 /* Places taken: sockets lingering in the drain thread or on their way. */
 uint32_t lc_drain_in_flight(void);
-
-/* Counts the output fd has not had acknowledged (SIOCOUTQ) against
- * LINGERCLOSE_MAX_QUEUED: false, counting nothing, if it would go beyond.
- * *queued is what was counted. */
-bool lc_drain_account_output(int fd, uint32_t *queued);
-/* Gives back what lc_drain_account_output counted, for a socket that did
- * not go to the thread after all, or output acknowledged since. */
-void lc_drain_unaccount_output(uint32_t queued);
 
 /* Sends the program's socket fd (with its reserved place and the output
  * counted for it) to the thread, which then holds its own reference.

@@ -158,20 +158,14 @@ static bool drain_reserve(void *ctx, int fd, const struct lc_fd_snapshot *entry,
     place->to_thread = lc_drain_started();
     if (!place->to_thread && !lc_drain_never_started())
         return false;
-    if (!lc_drain_reserve()) {
-        warn_capacity();
-        *plain_reason = LC_PLAIN_CAPACITY;
-        return false;
-    }
     /* Before the FIN, which SIOCOUTQ would count as a byte. */
-    if (!lc_drain_account_output(fd, &place->queued)) {
-        lc_drain_unreserve();
-        *plain_reason = LC_PLAIN_QUEUE_CAP;
+    if (!lc_drain_take_place(fd, &place->queued, plain_reason)) {
+        if (*plain_reason == LC_PLAIN_CAPACITY)
+            warn_capacity();
         return false;
     }
     if (!forget_epoll_registrations(fd, entry)) {
-        lc_drain_unaccount_output(place->queued);
-        lc_drain_unreserve();
+        lc_drain_give_back_place(place->queued);
         *plain_reason = LC_PLAIN_EPOLL_UNKNOWN;
         return false;
     }
@@ -181,8 +175,7 @@ static bool drain_reserve(void *ctx, int fd, const struct lc_fd_snapshot *entry,
 static void drain_unreserve(void *ctx)
 {
     struct drain_place *place = ctx;
-    lc_drain_unaccount_output(place->queued);
-    lc_drain_unreserve();
+    lc_drain_give_back_place(place->queued);
 }
 
 /* The drain (or, in a process without a drain thread yet, the park) holds
