@@ -5,70 +5,82 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "conf.h"
-#include "drain.h"
+#include "discard.h"
 #include "exit.h"
 #include "export.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "linger.h"
 #include "log.h"
 #include "park.h"
-#include "real.h"
 #include "stats.h"
 
 /* Beyond this many, connections still left at exit close plainly. */
 #define EXIT_SOCKETS_MAX 256
 
+/* The connections lingering here, FIN sent, until their peers close. */
 struct exit_set {
-    const char *how;
     struct pollfd fds[EXIT_SOCKETS_MAX];
+    uint64_t bytes[EXIT_SOCKETS_MAX];
     int count;
 };
 
-static void decide_at_exit(int fd, uint64_t state, void *ctx)
+static void add(struct exit_set *set, int fd)
 {
-    struct exit_set *set = ctx;
-    struct lc_fd_snapshot entry;
-    if ((state & LC_FD_PRIVATE) || !lc_fdtable_take(fd, &entry))
-        return;
-    lc_count(&lc_stats.closes_seen, 1);
-    struct lc_sockstate sock;
-    enum lc_reason reason = lc_close_decide(&entry, fd, &sock);
-    if (lc_reason_lingers(reason) && set->count == EXIT_SOCKETS_MAX)
-        reason = LC_PLAIN_CAPACITY;
-    /* As in a close: a connection the peer has reset has nothing to wait for. */
-    if (lc_reason_lingers(reason) && lc_real_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN)
-        reason = LC_PLAIN_NOT_CONNECTED;
-    lc_count(&lc_stats.by_reason[reason], 1);
-    if (!lc_reason_lingers(reason)) {
-        lc_log(LC_LOG_DEBUG, "%s: fd %d: plain (%s)", set->how, fd, lc_reason_name(reason));
-        return;
-    }
-    lc_log(LC_LOG_DEBUG, "%s: fd %d: lingering (%s, %u bytes unread)", set->how, fd,
-           lc_reason_name(reason), sock.unread_bytes);
-    set->fds[set->count++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+    set->fds[set->count] = (struct pollfd){ .fd = fd, .events = POLLIN };
+    set->bytes[set->count++] = 0;
 }
 
-/* Discards what is readable (MSG_TRUNC: without copying it into the
- * buffer, which is only there for checkers such as valgrind); false once
- * the peer is done (EOF or error). */
-static bool still_open(int fd)
+static void drop(struct exit_set *set, int i)
 {
-    static char scratch[64 * 1024];
-    for (;;) {
-        ssize_t n = recv(fd, scratch, sizeof scratch, MSG_TRUNC | MSG_DONTWAIT);
-        if (n > 0) {
-            lc_count(&lc_stats.bytes_discarded, (uint64_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return true;
-        lc_count(&lc_stats.drain_ended[n == 0 ? LC_END_EOF : LC_END_ERROR], 1);
-        return false;
-    }
+    set->count--;
+    set->fds[i] = set->fds[set->count];
+    set->bytes[i] = set->bytes[set->count];
 }
+
+static bool exit_reserve(void *ctx, int fd, const struct lc_fd_snapshot *entry,
+                         enum lc_reason *plain_reason)
+{
+    (void)fd;
+    (void)entry;
+    struct exit_set *set = ctx;
+    *plain_reason = LC_PLAIN_CAPACITY;
+    return set->count < EXIT_SOCKETS_MAX;
+}
+
+static void exit_unreserve(void *ctx)
+{
+    (void)ctx;
+}
+
+static bool exit_keep(void *ctx, int fd, bool input_unread)
+{
+    (void)input_unread;
+    add(ctx, fd);
+    return true;
+}
+
+static void decide_at_exit(int fd, uint64_t state, void *keeper)
+{
+    if (!(state & LC_FD_PRIVATE))
+        lc_close_prepare(fd, "close", keeper);
+}
+
+/* This runs once per process, maybe in a signal handler on a small
+ * alternate stack: what it needs is static. */
+static struct exit_set set;
+static char scratch[64 * 1024];
+
+static const struct lc_discarder discarder = {
+    .receive = recv,
+    .log = lc_log,
+    .scratch = scratch,
+    .scratch_size = sizeof scratch,
+    .max_reads = 0,
+    .after_read = NULL,
+};
 
 void lc_exit_linger(const char *how)
 {
@@ -78,17 +90,20 @@ void lc_exit_linger(const char *how)
     int saved_errno = errno;
     int64_t start = lc_now_ms();
     int64_t deadline = start + lc_conf.exit_timeout_ms;
-    /* Static: this runs once per process, maybe in a signal handler on a
-     * small alternate stack. */
-    static struct exit_set set;
-    set.how = how;
     set.count = 0;
     /* Lingering since a close that found no drain thread (park.h). */
     int parked[LC_PARKED_MAX];
     int parked_count = lc_park_take_all(parked, LC_PARKED_MAX);
     for (int i = 0; i < parked_count; i++)
-        set.fds[set.count++] = (struct pollfd){ .fd = parked[i], .events = POLLIN };
-    lc_fdtable_for_each(0, ~0u, decide_at_exit, &set);
+        add(&set, parked[i]);
+    static struct lc_keeper keeper = {
+        .reserve = exit_reserve,
+        .unreserve = exit_unreserve,
+        .keep = exit_keep,
+        .ctx = &set,
+    };
+    keeper.ending = how;
+    lc_fdtable_for_each(0, ~0u, decide_at_exit, &keeper);
     if (set.count == 0 && lc_drain_in_flight() == 0) {
         errno = saved_errno;
         return;
@@ -103,10 +118,14 @@ void lc_exit_linger(const char *how)
         if (poll(set.fds, (nfds_t)set.count, wait) < 0 && errno != EINTR)
             break;
         for (int i = 0; i < set.count;) {
-            if (set.fds[i].revents && !still_open(set.fds[i].fd))
-                set.fds[i] = set.fds[--set.count];
-            else
+            enum lc_drain_end end;
+            if (set.fds[i].revents &&
+                lc_discard(&discarder, set.fds[i].fd, &set.bytes[i], NULL, &end)) {
+                lc_count(&lc_stats.drain_ended[end], 1);
+                drop(&set, i);
+            } else {
                 i++;
+            }
         }
     }
     lc_count(&lc_stats.drain_ended[LC_END_EXIT], (uint64_t)set.count);

@@ -31,6 +31,10 @@
 #define LC_FAMILY_SLOTS (UINT32_C(1) << LC_FAMILY_SLOT_BITS) /* slot 0 unused */
 #define LC_FAMILY_GENERATION_BITS (32 - LC_FAMILY_SLOT_BITS)
 
+_Static_assert(LC_FAMILY_SLOT_BITS + LC_FAMILY_GENERATION_BITS == 32,
+               "a handle is a descriptor entry's low 32 bits (fdtable.h)");
+_Static_assert(LC_FAMILY_GENERATION_BITS >= 8, "generations wrap too soon to be of use");
+
 static inline uint32_t lc_family_slot(uint32_t handle)
 {
     return handle & (LC_FAMILY_SLOTS - 1);
@@ -47,6 +51,10 @@ struct lc_family_record {
     /* While the record is free: the next free slot, 0 at the end. */
     _Atomic uint32_t next_free;
 };
+
+/* The mapping's size (LC_FAMILY_SLOTS records) is reckoned with this, and
+ * every process sharing it must agree on it. */
+_Static_assert(sizeof(struct lc_family_record) == 16, "a record is 16 bytes");
 
 struct lc_family_region {
     /* Top of the free list: a slot in the low half, a change counter in the

@@ -6,6 +6,7 @@
 
 #include "family.h"
 #include "fdtable.h"
+#include "invariant.h"
 
 /* Two levels so that memory follows the highest descriptor in use: chunks
  * of 4096 entries are mapped on first use (mmap is a plain system call,
@@ -13,6 +14,8 @@
 #define CHUNK_BITS 12
 #define CHUNK_SIZE (1u << CHUNK_BITS)
 #define CHUNK_COUNT 4096u
+_Static_assert((uint64_t)CHUNK_SIZE * CHUNK_COUNT - 1 <= INT32_MAX,
+               "every descriptor number the table covers is an int");
 
 struct entry {
     _Atomic uint64_t state;
@@ -122,8 +125,6 @@ uint64_t lc_fdtable_socket_state(int fd)
  * half. */
 _Static_assert(((LC_FD_SOCKET_FLAGS >> 32) & ~UINT64_C(0xffff)) == 0,
                "socket flags must fit the record's 16 flag bits");
-_Static_assert((LC_FD_SOCKET_FLAGS & UINT64_C(0xffffffff)) == 0,
-               "socket flags must stay clear of the record handle");
 
 uint64_t lc_socket_state_with(uint64_t state, uint32_t family_flags)
 {
@@ -201,6 +202,9 @@ void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec)
         lc_fdtable_set(new_fd, 0);
         return;
     }
+    /* Counted, or never lingered again: a copy nobody counts would let
+     * either holder linger while the other still uses the socket. */
+    LC_ASSERT(lc_fd_record(state) != 0 || (state & LC_FD_SENT_AWAY));
     uint64_t copy = (state & (LC_FD_CREATED | LC_FD_SOCKET_FLAGS | UINT64_C(0xffffffff))) |
                     (new_cloexec ? LC_FD_CLOEXEC : 0);
     if (!lc_fdtable_set(new_fd, copy))
@@ -318,6 +322,8 @@ bool lc_fdtable_take(int fd, struct lc_fd_snapshot *out)
     if (state == 0)
         return false;
     if (state & LC_FD_PRIVATE) {
+        /* The library's own descriptors are nobody's holders. */
+        LC_ASSERT(lc_fd_record(state) == 0);
         out->state = state;
         return false;
     }

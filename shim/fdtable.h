@@ -52,6 +52,20 @@
 #define LC_FD_SOCKET_FLAGS \
     (LC_FD_ABORTIVE | LC_FD_LINGER_KNOWN | LC_FD_APP_SHUT_RD | LC_FD_SENT_AWAY)
 
+#define LC_FD_ALL_FLAGS                                                                       \
+    (LC_FD_CREATED | LC_FD_CLOEXEC | LC_FD_EPOLL_UNKNOWN | LC_FD_PRIVATE | LC_FD_RECEIVED |   \
+     LC_FD_EXEC_RELEASED | LC_FD_KIND_KNOWN | LC_FD_NOT_TCP | LC_FD_SOCKET_FLAGS | LC_FD_EPOLL_LEFT)
+/* Each flag a bit of its own (a sum of distinct bits equals their union),
+ * all of them clear of the record handle in the low half. */
+_Static_assert(LC_FD_CREATED + LC_FD_CLOEXEC + LC_FD_EPOLL_UNKNOWN + LC_FD_PRIVATE +
+                       LC_FD_RECEIVED + LC_FD_EXEC_RELEASED + LC_FD_KIND_KNOWN + LC_FD_NOT_TCP +
+                       LC_FD_ABORTIVE + LC_FD_LINGER_KNOWN + LC_FD_APP_SHUT_RD + LC_FD_SENT_AWAY +
+                       LC_FD_EPOLL_LEFT ==
+                   LC_FD_ALL_FLAGS,
+               "two descriptor flags share a bit");
+_Static_assert((LC_FD_ALL_FLAGS & UINT64_C(0xffffffff)) == 0,
+               "descriptor flags must stay clear of the record handle");
+
 #define LC_FD_EPOLL_SLOTS 2
 
 static inline uint32_t lc_fd_record(uint64_t state)

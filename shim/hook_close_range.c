@@ -6,7 +6,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "drain.h"
 #include "export.h"
 #include "fdtable.h"
 #include "linger.h"

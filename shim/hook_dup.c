@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "drain.h"
 #include "export.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "linger.h"
 #include "park.h"
 #include "real.h"

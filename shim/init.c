@@ -12,6 +12,7 @@
 #include "export.h"
 #include "family.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "log.h"
 #include "park.h"
 #include "real.h"
@@ -72,7 +73,7 @@ __attribute__((constructor)) static void lingerclose_init(void)
         return;
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     atomic_store_explicit(&lc_initialised, true, memory_order_release);
-    lc_stats_file_init();
+    lc_stats_file_init(lc_drain_in_flight);
     int adopted = lc_adopt_handed_over();
     if (adopted) {
         lc_log(LC_LOG_DEBUG, "%d connection(s) handed over on start-up", adopted);

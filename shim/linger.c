@@ -4,13 +4,14 @@
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "children.h"
+#include "clock.h"
 #include "decide.h"
 #include "drain.h"
 #include "family.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "linger.h"
 #include "log.h"
 #include "park.h"
@@ -24,11 +25,10 @@ static _Atomic int64_t last_capacity_warning_s = INT64_MIN / 2;
 
 static void warn_capacity(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now_s = lc_now_ms() / 1000;
     int64_t last = atomic_load_explicit(&last_capacity_warning_s, memory_order_relaxed);
-    if (ts.tv_sec - last < CAPACITY_WARNING_INTERVAL_S ||
-        !atomic_compare_exchange_strong(&last_capacity_warning_s, &last, ts.tv_sec))
+    if (now_s - last < CAPACITY_WARNING_INTERVAL_S ||
+        !atomic_compare_exchange_strong(&last_capacity_warning_s, &last, now_s))
         return;
     lc_log(LC_LOG_WARN,
            "LINGERCLOSE_MAX_SOCKETS=%u sockets are lingering: closing plainly until one ends "
@@ -68,15 +68,15 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
     }
     lc_snapshot_take(fd, flags, shared, state);
     enum lc_reason reason = lc_decide(state, lc_conf.mode);
-    if (lc_reason_lingers(reason) && !(flags & LC_FD_CLOEXEC) && lc_children_uncounted_may_hold()) {
-        state->child_may_hold = true;
+    if (!lc_reason_lingers(reason))
+        return reason;
+    /* The facts that cost a system call are asked only of a close that
+     * would linger, the first that holds settling it. */
+    state->child_may_hold = !(flags & LC_FD_CLOEXEC) && lc_children_uncounted_may_hold();
+    state->port_filtered = !state->child_may_hold && lc_port_filter_active(&lc_conf) &&
+                           !lc_port_may_linger(&lc_conf, lc_snapshot_local_port(fd));
+    if (state->child_may_hold || state->port_filtered)
         reason = lc_decide(state, lc_conf.mode);
-    }
-    if (lc_reason_lingers(reason) && lc_port_filter_active(&lc_conf) &&
-        !lc_port_may_linger(&lc_conf, lc_snapshot_local_port(fd))) {
-        state->port_filtered = true;
-        reason = lc_decide(state, lc_conf.mode);
-    }
     return reason;
 }
 
@@ -95,57 +95,31 @@ static bool forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entr
     return all_gone;
 }
 
-/* On success the drain (or, in a process without a drain thread yet, the
- * park) holds the socket and its FIN is on the way; the caller's close only
- * drops the program's descriptor. Otherwise the socket is left for a plain
- * close and *plain_reason says why. The FIN goes before the hand-off
- * because it is also the last check: a connection the peer has reset
- * still has its unread input (the peek saw it), but no state to linger in,
- * and shutdown() says so with ENOTCONN. */
-static bool hand_off(int fd, const struct lc_fd_snapshot *entry, bool input_unread,
-                     enum lc_reason *plain_reason)
+/* The FIN goes before the socket is kept because it is also the last
+ * check: a connection the peer has reset still has its unread input (the
+ * peek saw it), but no state to linger in, and shutdown() says so with
+ * ENOTCONN. */
+static bool linger(int fd, const struct lc_fd_snapshot *entry, bool input_unread,
+                   const struct lc_keeper *keeper, enum lc_reason *plain_reason)
 {
-    *plain_reason = LC_PLAIN_UNAVAILABLE;
-    bool to_thread = lc_drain_started();
-    if (!to_thread && !lc_drain_never_started())
-        return false;
-    if (!lc_drain_reserve()) {
-        warn_capacity();
-        *plain_reason = LC_PLAIN_CAPACITY;
-        return false;
-    }
-    /* Before the FIN, which SIOCOUTQ would count as a byte. */
-    uint32_t queued;
-    if (!lc_drain_account_output(fd, &queued)) {
-        lc_drain_unreserve();
-        *plain_reason = LC_PLAIN_QUEUE_CAP;
-        return false;
-    }
-    if (!forget_epoll_registrations(fd, entry)) {
-        lc_drain_unaccount_output(queued);
-        lc_drain_unreserve();
-        *plain_reason = LC_PLAIN_EPOLL_UNKNOWN;
+    enum lc_reason no_place;
+    if (!keeper->reserve(keeper->ctx, fd, entry, &no_place)) {
+        *plain_reason = no_place;
         return false;
     }
     if (lc_real_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN) {
-        lc_drain_unaccount_output(queued);
-        lc_drain_unreserve();
+        keeper->unreserve(keeper->ctx);
         *plain_reason = LC_PLAIN_NOT_CONNECTED;
         return false;
     }
-    if (to_thread && lc_drain_submit(fd, queued, input_unread))
+    if (keeper->keep(keeper->ctx, fd, input_unread))
         return true;
-    /* A parked socket is not the drain's: its output counts again once
-     * it is handed over. */
-    lc_drain_unaccount_output(queued);
-    lc_drain_unreserve();
-    return !to_thread && lc_park(fd);
+    *plain_reason = LC_PLAIN_UNAVAILABLE;
+    return false;
 }
 
-bool lc_close_begin(int fd, const char *how)
+bool lc_close_prepare(int fd, const char *how, const struct lc_keeper *keeper)
 {
-    if (lc_park_any())
-        lc_park_expire(lc_now_ms());
     struct lc_fd_snapshot entry;
     if (!lc_fdtable_take(fd, &entry))
         return !(entry.state & LC_FD_PRIVATE);
@@ -154,21 +128,83 @@ bool lc_close_begin(int fd, const char *how)
     lc_count(&lc_stats.closes_seen, 1);
     struct lc_sockstate state;
     enum lc_reason reason = lc_close_decide(&entry, fd, &state);
-    if (lc_reason_lingers(reason)) {
-        enum lc_reason fallback;
-        if (hand_off(fd, &entry, state.unread_bytes > 0, &fallback)) {
-            lc_count(&lc_stats.by_reason[reason], 1);
-            lc_log(LC_LOG_DEBUG, "%s(%d): lingering (%s, %u bytes unread)", how, fd,
-                   lc_reason_name(reason), state.unread_bytes);
-            errno = saved_errno;
-            return true;
-        }
-        reason = fallback;
-    }
+    bool lingers = lc_reason_lingers(reason) &&
+                   linger(fd, &entry, state.unread_bytes > 0, keeper, &reason);
     lc_count(&lc_stats.by_reason[reason], 1);
-    lc_log(LC_LOG_DEBUG, "%s(%d): plain (%s)", how, fd, lc_reason_name(reason));
+    const char *ending = keeper->ending ? keeper->ending : "";
+    const char *separator = keeper->ending ? ": " : "";
+    if (lingers)
+        lc_log(LC_LOG_DEBUG, "%s%s%s(%d): lingering (%s, %u bytes unread)", ending, separator, how,
+               fd, lc_reason_name(reason), state.unread_bytes);
+    else
+        lc_log(LC_LOG_DEBUG, "%s%s%s(%d): plain (%s)", ending, separator, how, fd,
+               lc_reason_name(reason));
     errno = saved_errno;
     return true;
+}
+
+/* ---- the drain thread as keeper -------------------------------------- */
+
+struct drain_place {
+    bool to_thread; /* else the park: this process has no drain thread yet */
+    uint32_t queued;
+};
+
+static bool drain_reserve(void *ctx, int fd, const struct lc_fd_snapshot *entry,
+                          enum lc_reason *plain_reason)
+{
+    struct drain_place *place = ctx;
+    *plain_reason = LC_PLAIN_UNAVAILABLE;
+    place->to_thread = lc_drain_started();
+    if (!place->to_thread && !lc_drain_never_started())
+        return false;
+    /* Before the FIN, which SIOCOUTQ would count as a byte. */
+    if (!lc_drain_take_place(fd, &place->queued, plain_reason)) {
+        if (*plain_reason == LC_PLAIN_CAPACITY)
+            warn_capacity();
+        return false;
+    }
+    if (!forget_epoll_registrations(fd, entry)) {
+        lc_drain_give_back_place(place->queued);
+        *plain_reason = LC_PLAIN_EPOLL_UNKNOWN;
+        return false;
+    }
+    return true;
+}
+
+static void drain_unreserve(void *ctx)
+{
+    struct drain_place *place = ctx;
+    lc_drain_give_back_place(place->queued);
+}
+
+/* The drain (or, in a process without a drain thread yet, the park) holds
+ * the socket from now on; the caller's close only drops the program's
+ * descriptor. */
+static bool drain_keep(void *ctx, int fd, bool input_unread)
+{
+    struct drain_place *place = ctx;
+    if (place->to_thread && lc_drain_submit(fd, place->queued, input_unread))
+        return true;
+    /* A parked socket is not the drain's: its output counts again once
+     * it is handed over. */
+    drain_unreserve(ctx);
+    return !place->to_thread && lc_park(fd);
+}
+
+bool lc_close_begin(int fd, const char *how)
+{
+    if (lc_park_any())
+        lc_park_expire(lc_now_ms());
+    struct drain_place place = { false, 0 };
+    const struct lc_keeper to_drain = {
+        .reserve = drain_reserve,
+        .unreserve = drain_unreserve,
+        .keep = drain_keep,
+        .ctx = &place,
+        .ending = NULL,
+    };
+    return lc_close_prepare(fd, how, &to_drain);
 }
 
 int lc_close(int fd)

@@ -5,9 +5,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
-#include "drain.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "park.h"
 #include "raw.h"
 #include "stats.h"
@@ -90,14 +91,11 @@ void lc_park_hand_to_drain(void)
         int fd = atomic_load(&parked_fd[i]);
         if (!unpark(i, fd))
             continue;
-        uint32_t queued = 0;
-        bool handed = lc_drain_reserve();
-        if (handed && !lc_drain_account_output(fd, &queued)) {
-            lc_drain_unreserve();
-            handed = false;
-        } else if (handed && !lc_drain_submit(fd, queued, false)) {
-            lc_drain_unaccount_output(queued);
-            lc_drain_unreserve();
+        uint32_t queued;
+        enum lc_reason refused;
+        bool handed = lc_drain_take_place(fd, &queued, &refused);
+        if (handed && !lc_drain_submit(fd, queued, false)) {
+            lc_drain_give_back_place(queued);
             handed = false;
         }
         if (!handed)

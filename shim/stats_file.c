@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "drain.h"
 #include "log.h"
 #include "raw.h"
 #include "stats.h"
@@ -37,6 +36,8 @@ enum {
 };
 
 static pid_t started_in;
+/* Given at start-up by the part of the library that knows. */
+static uint32_t (*lingering_now)(void);
 static _Atomic int last_failure;
 /* The process that is ending, not a flag: a vfork() child shares this
  * memory with its parent and must not stop the parent's writes. */
@@ -277,7 +278,7 @@ static bool publish(int dir, const struct target *t, pid_t pid, struct scratch *
     struct lc_stats_context ctx = {
         .pid = (long)pid,
         .version = PACKAGE_VERSION,
-        .lingering_now = lc_drain_in_flight(),
+        .lingering_now = lingering_now ? lingering_now() : 0,
         .written_unix_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
     };
     struct chunked_file *out = &scratch->out;
@@ -384,8 +385,9 @@ void lc_stats_file_atfork_child(void)
     atomic_store(&writers_active, 0);
 }
 
-void lc_stats_file_init(void)
+void lc_stats_file_init(uint32_t (*lingering_sockets)(void))
 {
+    lingering_now = lingering_sockets;
     started_in = getpid();
     lc_stats_file_write();
 }

@@ -14,8 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Remembers the process the library started in and writes its file. */
-void lc_stats_file_init(void);
+/* Remembers the process the library started in and writes its file.
+ * lingering_sockets tells how many sockets linger at the time of a write. */
+void lc_stats_file_init(uint32_t (*lingering_sockets)(void));
 
 bool lc_stats_file_enabled(void);
 

@@ -27,7 +27,7 @@ TestSuite(processes, .timeout = 120);
 
 static const char *const debug_log[] = { "LINGERCLOSE_LOG=debug", NULL };
 
-/* In "close(5): lingering (...)" and "exit: fd 1: lingering (...)", not
+/* In "close(5): lingering (...)" and "exit: close(1): lingering (...)", not
  * in the summary's "lingering=3". */
 #define LINGERING ": lingering ("
 #define SHARED ": plain (shared)"
@@ -475,8 +475,8 @@ static void run_inetd(const char *end, enum library_in where, const char *servic
 static void check_inetd_service(const char *end, const char *how)
 {
     char lingering[64], shared[64];
-    snprintf(lingering, sizeof lingering, "debug: %s: fd 1: lingering", how);
-    snprintf(shared, sizeof shared, "debug: %s: fd 0: plain (shared)", how);
+    snprintf(lingering, sizeof lingering, "debug: %s: close(1): lingering", how);
+    snprintf(shared, sizeof shared, "debug: %s: close(0): plain (shared)", how);
 
     /* The library only in the service: the hand-over on fds 0 and 1 is
      * the service's own connection, lingered when it ends. */
@@ -848,7 +848,7 @@ Test(processes, clone_vm_child_leaves_the_parents_connections_alone)
     cr_expect_str_eq(with_obs, "helper_status 127\nsecond_line two\nanswer written\n", "%s", with_log);
     cr_expect_str_eq(with_obs, without_obs);
     cr_expect_str_eq(with_reply, "ok\n");
-    cr_expect_eq(count_lines_with(with_log, "_exit: fd"), 0,
+    cr_expect_eq(count_lines_with(with_log, "_exit: close("), 0,
                  "the child's _exit decided on the parent's sockets: %s", with_log);
     free(with_obs);
     free(without_obs);
@@ -885,7 +885,7 @@ Test(processes, exit_path_fits_in_minsigstksz)
     char *log = server_stderr(&s);
     cr_expect_eq(status, 0, "the server did not end with _exit(0) (status %d): %s", status, log);
     cr_expect(reply_is_early_error(&r), "the early answer was lost: %s", log);
-    cr_expect_eq(count_lines_with(log, "_exit: fd"), 2, "the exit path did not decide: %s", log);
+    cr_expect_eq(count_lines_with(log, "_exit: close("), 2, "the exit path did not decide: %s", log);
     unlink(stats);
     rmdir(dir);
     reply_free(&r);

@@ -16,13 +16,8 @@
 #include "family.h"
 #include "fdtable.h"
 
-_Static_assert(LC_FAMILY_SLOT_BITS + LC_FAMILY_GENERATION_BITS == 32,
-               "a handle is the entry's low 32 bits");
-_Static_assert(((LC_FD_SOCKET_FLAGS >> 32) & ~UINT64_C(0xffff)) == 0,
-               "socket flags fit the record's 16 low flag bits");
-_Static_assert((LC_FD_SOCKET_FLAGS & UINT64_C(0xffffffff)) == 0,
-               "socket flags leave the handle's bits alone");
-_Static_assert(LC_FAMILY_GENERATION_BITS >= 8, "generations wrap too soon to be of use");
+/* The bit layout is asserted where it is defined: fdtable.h, family.h
+ * and fdtable.c. */
 
 #define SOCKET_FLAGS ((uint32_t)(LC_FD_SOCKET_FLAGS >> 32))
 

@@ -1,0 +1,87 @@
+/* The drain thread's lingering sockets: one slot each, and two intrusive
+ * lists that keep the deadlines ordered for free. "by_start" is in
+ * hand-off order (total timeout), "by_activity" in order of last data
+ * (idle timeout), so the next deadline is always at one of the two heads.
+ *
+ * Pure bookkeeping over memory the table maps itself: no socket, no
+ * configuration, no lock (the drain thread is the only user). */
+#ifndef LINGERCLOSE_DRAIN_SLOTS_H
+#define LINGERCLOSE_DRAIN_SLOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LC_SLOT_NONE (-1)
+
+/* One lingering socket.
+ *
+ * A socket handed over with output not yet acknowledged ("queued", as
+ * counted against LINGERCLOSE_MAX_QUEUED) is also asked, at most once per
+ * idle timeout and only when the thread is awake for it anyway, whether the
+ * peer has read anything since the last look: whether it acknowledged
+ * beyond "window_edge", the right edge of the window it advertised then
+ * (at "output_checked_ms"). A peer does not move that edge until its
+ * program reads; what was in flight, or fitted in its window, it
+ * acknowledges all the same. */
+struct lc_slot {
+    int fd; /* LC_SLOT_NONE: free, and next_start links the free list */
+    int32_t prev_start, next_start;
+    int32_t prev_activity, next_activity;
+    int64_t start_ms, last_ms;
+    uint64_t bytes;
+    uint32_t queued;
+    bool reset_if_stalled;
+    uint64_t window_edge;
+    int64_t output_checked_ms;
+};
+
+struct lc_slot_list {
+    int32_t head, tail;
+};
+
+/* Room for `capacity` slots is reserved at the first lc_slots_take and
+ * backed only as far as it has ever been used: memory follows the peak of
+ * lingering sockets, one slot each, with nothing to copy as it grows. */
+struct lc_slots {
+    struct lc_slot *slot;
+    size_t mapped_bytes;
+    uint32_t used; /* slots handed out at least once: 0..used-1 */
+    int32_t free_head;
+    struct lc_slot_list by_start, by_activity;
+};
+
+#define LC_SLOTS_EMPTY                                                                             \
+    {                                                                                              \
+        .slot = NULL, .mapped_bytes = 0, .used = 0, .free_head = LC_SLOT_NONE,                     \
+        .by_start = { LC_SLOT_NONE, LC_SLOT_NONE }, .by_activity = { LC_SLOT_NONE, LC_SLOT_NONE }  \
+    }
+
+/* A free slot, in neither list; LC_SLOT_NONE when `capacity` are in use or
+ * the room cannot be mapped. */
+int32_t lc_slots_take(struct lc_slots *t, uint32_t capacity);
+/* Back to the free list; the slot must be in neither list. */
+void lc_slots_give_back(struct lc_slots *t, int32_t index);
+
+/* The slot, its fd, start_ms and last_ms set, goes to the tail of both
+ * lists. */
+void lc_slots_link(struct lc_slots *t, int32_t index);
+void lc_slots_unlink(struct lc_slots *t, int32_t index);
+/* Input arrived at `now`: the slot's idle deadline moves on (to the tail
+ * of by_activity, once per distinct time). */
+void lc_slots_touch(struct lc_slots *t, int32_t index, int64_t now);
+
+/* The oldest slot whose total (by_start) or idle (by_activity) deadline
+ * has come at `now`, or LC_SLOT_NONE. */
+int32_t lc_slots_past_total(const struct lc_slots *t, int64_t now, uint32_t total_timeout_ms);
+int32_t lc_slots_past_idle(const struct lc_slots *t, int64_t now, uint32_t idle_timeout_ms);
+/* Milliseconds until the next deadline (0 if one has passed), or -1 with
+ * no slot in use: an epoll_wait timeout. */
+int lc_slots_wait_ms(const struct lc_slots *t, int64_t now, uint32_t total_timeout_ms,
+                     uint32_t idle_timeout_ms);
+
+/* Forgets every slot and gives the room back (a fork() child, whose
+ * sockets are the parent's). */
+void lc_slots_release_all(struct lc_slots *t);
+
+#endif
