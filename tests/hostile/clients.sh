@@ -34,7 +34,7 @@ UPLOAD=$((8 << 20))
 # HOSTILE_TIMEOUT=60m runs the phases with an unbounded drain: the life
 # checks must then fail (a way to see them fail by hand).
 bounds="LINGERCLOSE_IDLE_TIMEOUT=1s LINGERCLOSE_TIMEOUT=${HOSTILE_TIMEOUT:-3s} LINGERCLOSE_MAX_SOCKETS=$PLACES"
-stats_file="$work/stats.prom"
+stats_file="$tmp/stats.prom"
 
 # shellcheck disable=SC2086
 server_start bounded $bounds LINGERCLOSE_LOG=info LINGERCLOSE_STATS_FILE="$stats_file" \
@@ -56,40 +56,40 @@ phase() {
     watch_start "$pname" $LIMIT_MS
     clients "$pname" -m "$mix" -n "$n" -c "$c" -b $UPLOAD -L 8000 -T 40 "$@"
     drains_settle "$base_drain_fds" $((LIMIT_MS / 1000 + 2)) ||
-        fail "$pname: the drain thread still holds $((drain_fds - base_drain_fds)) socket(s)"
+        not_ok "$pname: the drain thread still holds $((drain_fds - base_drain_fds)) socket(s)"
     watch_stop
-    w="$work/$pname.watch"
-    say "$pname: $(grep '^total' "$work/$pname.clients" | cut -d' ' -f2-)"
+    w="$tmp/$pname.watch"
+    say "$pname: $(grep '^total' "$tmp/$pname.clients" | cut -d' ' -f2-)"
     say "$pname: server side: $(grep '^sockets' "$w")"
     over=$(field over-limit "$w" sockets)
-    [ "$over" = 0 ] || fail "$pname: $over socket(s) held longer than $LIMIT_MS ms (max $(field max-life-ms "$w") ms)"
-    [ "$(field max-lingering "$w")" -le $PLACES ] || fail "$pname: more than $PLACES sockets lingered at once"
+    [ "$over" = 0 ] || not_ok "$pname: $over socket(s) held longer than $LIMIT_MS ms (max $(field max-life-ms "$w") ms)"
+    [ "$(field max-lingering "$w")" -le $PLACES ] || not_ok "$pname: more than $PLACES sockets lingered at once"
     for kind in silent flood drip rst halfclose early normal; do
-        started=$(field started "$work/$pname.clients" $kind)
+        started=$(field started "$tmp/$pname.clients" $kind)
         [ -n "$started" ] || continue
-        [ "$(field outlived "$work/$pname.clients" $kind)" = 0 ] ||
-            fail "$pname: $kind clients were still connected after 8 s"
-        [ "$(field connect-errors "$work/$pname.clients" $kind)" = 0 ] ||
-            fail "$pname: $kind clients could not connect"
+        [ "$(field outlived "$tmp/$pname.clients" $kind)" = 0 ] ||
+            not_ok "$pname: $kind clients were still connected after 8 s"
+        [ "$(field connect-errors "$tmp/$pname.clients" $kind)" = 0 ] ||
+            not_ok "$pname: $kind clients could not connect"
     done
 }
 
 expect_all_delivered() { # phase kind
-    started=$(field started "$work/$1.clients" "$2")
-    delivered=$(field delivered "$work/$1.clients" "$2")
-    [ "$delivered" = "$started" ] || fail "$1: $2 clients got $delivered responses of $started"
+    started=$(field started "$tmp/$1.clients" "$2")
+    delivered=$(field delivered "$tmp/$1.clients" "$2")
+    [ "$delivered" = "$started" ] || not_ok "$1: $2 clients got $delivered responses of $started"
 }
 
 expect_server_ended() { # phase kind: the server's side let each client go
-    started=$(field started "$work/$1.clients" "$2")
-    ended=$(field server-ended "$work/$1.clients" "$2")
-    [ "$ended" = "$started" ] || fail "$1: the server let $ended of $started $2 clients go"
+    started=$(field started "$tmp/$1.clients" "$2")
+    ended=$(field server-ended "$tmp/$1.clients" "$2")
+    [ "$ended" = "$started" ] || not_ok "$1: the server let $ended of $started $2 clients go"
 }
 
 # Those that hold the server's socket must be seen doing so (a half-closing
 # client's drain ends at once: its FIN is already there).
 expect_seen() {
-    [ "$(field sockets "$work/$1.watch" sockets)" -gt 0 ] || fail "$1: the watcher saw no socket of the server"
+    [ "$(field sockets "$tmp/$1.watch" sockets)" -gt 0 ] || not_ok "$1: the watcher saw no socket of the server"
 }
 
 phase silent silent=2,early=1 24 24 -H 2500
@@ -117,41 +117,41 @@ sleep 1.1 # a fresh stats file
 capacity_before=$(stats_value "$stats_file" lingerclose_capacity_fallbacks_total 2>/dev/null)
 phase crowd silent=3,drip=1,early=1 $CROWD $CROWD -H 2000
 expect_seen crowd
-[ "$(field max-lingering "$work/crowd.watch")" -eq $PLACES ] ||
-    fail "crowd: the places were never all taken (max $(field max-lingering "$work/crowd.watch") lingering)"
+[ "$(field max-lingering "$tmp/crowd.watch")" -eq $PLACES ] ||
+    not_ok "crowd: the places were never all taken (max $(field max-lingering "$tmp/crowd.watch") lingering)"
 
 sleep 1.1
 usage
 say "after the phases: fds $fds, drain thread fds $drain_fds, threads $threads, VmRSS $rss_kb kB"
-[ "$fds" = "$base_fds" ] || fail "descriptors: $fds now, $base_fds after the warm-up"
-[ "$drain_fds" = "$base_drain_fds" ] || fail "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
-[ "$threads" = "$base_threads" ] || fail "threads: $threads now, $base_threads after the warm-up"
+[ "$fds" = "$base_fds" ] || not_ok "descriptors: $fds now, $base_fds after the warm-up"
+[ "$drain_fds" = "$base_drain_fds" ] || not_ok "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
+[ "$threads" = "$base_threads" ] || not_ok "threads: $threads now, $base_threads after the warm-up"
 [ "$rss_kb" -le $((base_rss_kb + RSS_TOLERANCE_KB)) ] ||
-    fail "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
+    not_ok "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
 
 # The crowd's own fallbacks, where the library writes a stats file; the
 # exit summary below counts the warm-up's too.
 if [ -n "$capacity_before" ]; then
     capacity_crowd=$(($(stats_value "$stats_file" lingerclose_capacity_fallbacks_total) - capacity_before))
     say "stats file: $capacity_crowd capacity fallbacks in the crowd"
-    [ "$capacity_crowd" -gt 0 ] || fail "crowd: no close fell back to a plain close for capacity"
+    [ "$capacity_crowd" -gt 0 ] || not_ok "crowd: no close fell back to a plain close for capacity"
 fi
 
 server_stop
-say "server: $(sed -n 2p "$work/bounded.out")"
-[ "$server_rc" = 0 ] || fail "the server exited $server_rc"
-[ "$(field accept-errors "$work/bounded.out")" = 0 ] || fail "the server's accept() failed"
+say "server: $(sed -n 2p "$tmp/bounded.out")"
+[ "$server_rc" = 0 ] || not_ok "the server exited $server_rc"
+[ "$(field accept-errors "$tmp/bounded.out")" = 0 ] || not_ok "the server's accept() failed"
 capacity=$(summary_counter capacity)
-say "library summary: $(sed -n 's/.*summary: //p' "$work/bounded.err")"
-[ "${capacity:-0}" -gt 0 ] || fail "no close fell back to a plain close for capacity"
+say "library summary: $(sed -n 's/.*summary: //p' "$tmp/bounded.err")"
+[ "${capacity:-0}" -gt 0 ] || not_ok "no close fell back to a plain close for capacity"
 
 # Control 1: the same uploads without the library lose their answer.
 server_start plain LD_PRELOAD=
 clients plain -m early=1 -n 24 -c 4 -b $UPLOAD -T 30
 server_stop
-lost=$(field lost "$work/plain.clients" early)
-say "without the library: early $(grep '^early' "$work/plain.clients" | cut -d' ' -f2-)"
-[ "${lost:-0}" -gt 0 ] || fail "without the library no upload lost its answer: the uploads test nothing"
+lost=$(field lost "$tmp/plain.clients" early)
+say "without the library: early $(grep '^early' "$tmp/plain.clients" | cut -d' ' -f2-)"
+[ "${lost:-0}" -gt 0 ] || not_ok "without the library no upload lost its answer: the uploads test nothing"
 
 # Control 2: an unbounded drain (LINGERCLOSE_TIMEOUT at its maximum, 60m) keeps
 # dripping clients past the cap, and the life check must say so.
@@ -160,10 +160,10 @@ watch_start unbounded $LIMIT_MS
 clients unbounded -m drip=1 -n 4 -c 4 -d 800 -L $((LIMIT_MS + 1500)) -T 30
 watch_stop
 server_stop
-say "unbounded control: $(grep '^sockets' "$work/unbounded.watch")"
-grep -q 'LINGERCLOSE_TIMEOUT' "$work/unbounded.err" && fail "LINGERCLOSE_TIMEOUT=60m was refused"
-[ "$(field over-limit "$work/unbounded.watch" sockets)" -gt 0 ] ||
-    fail "with LINGERCLOSE_TIMEOUT=60m no socket outlived the cap: the life check cannot fail"
+say "unbounded control: $(grep '^sockets' "$tmp/unbounded.watch")"
+grep -q 'LINGERCLOSE_TIMEOUT' "$tmp/unbounded.err" && not_ok "LINGERCLOSE_TIMEOUT=60m was refused"
+[ "$(field over-limit "$tmp/unbounded.watch" sockets)" -gt 0 ] ||
+    not_ok "with LINGERCLOSE_TIMEOUT=60m no socket outlived the cap: the life check cannot fail"
 
 [ "$failures" -eq 0 ] || exit 1
 echo "PASS: hostile clients"

@@ -58,14 +58,14 @@ now_ms() {
 measure() {
     base=$(queued_bytes)
     "$LC_HOSTILE_DIR/hostile-clients" -p "$port" -m silent=1,flood=1 -n $CLIENTS -c $CLIENTS \
-        -H 6000 -L 7000 -T 30 >"$work/$1.clients" 2>"$work/$1.clients-err" &
+        -H 6000 -L 7000 -T 30 >"$tmp/$1.clients" 2>"$tmp/$1.clients-err" &
     clients_job=$!
     start=$(now_ms)
     peak=0 back_ms=never
     while :; do
         q=$(queued_bytes)
         t=$(($(now_ms) - start))
-        echo "$t $q" >>"$work/$1.samples"
+        echo "$t $q" >>"$tmp/$1.samples"
         [ "$q" -gt "$peak" ] && { peak=$q; back_ms=never; }
         [ "$back_ms" = never ] && [ "$peak" -gt $((base + TOLERANCE)) ] &&
             [ "$q" -le $((base + TOLERANCE)) ] && back_ms=$t
@@ -74,21 +74,21 @@ measure() {
     done
     held=$q
     if ! wait_bounded "$clients_job" 120; then
-        fail "$1: the client driver had not ended after 120 s"
+        not_ok "$1: the client driver had not ended after 120 s"
     elif [ "$waited_status" != 0 ]; then
-        fail "$1: the client driver exited $waited_status: $(cat "$work/$1.clients-err")"
+        not_ok "$1: the client driver exited $waited_status: $(cat "$tmp/$1.clients-err")"
     fi
     say "$1: baseline $base bytes, peak $peak bytes, $held bytes held at $t ms (limit $LIMIT_MS ms), back to the baseline at $back_ms ms"
 }
 
 expect_filled() { # name
     [ "$peak" -ge $((CLIENTS * DOWNLOAD / 4)) ] ||
-        fail "$1: the send queues never filled (peak $peak bytes): the clients test nothing"
+        not_ok "$1: the send queues never filled (peak $peak bytes): the clients test nothing"
 }
 
 expect_released() { # name
     [ "$held" -le $((base + TOLERANCE)) ] ||
-        fail "$1: $held bytes of send queue still held $LIMIT_MS ms after the clients started (baseline $base)"
+        not_ok "$1: $held bytes of send queue still held $LIMIT_MS ms after the clients started (baseline $base)"
 }
 
 server_start stalled LINGERCLOSE_IDLE_TIMEOUT=${IDLE_MS}ms LINGERCLOSE_TIMEOUT=20s LINGERCLOSE_LOG=info
@@ -96,9 +96,9 @@ measure stalled
 expect_filled stalled
 expect_released stalled
 server_stop
-say "library summary: $(sed -n 's/.*summary: //p' "$work/stalled.err")"
+say "library summary: $(sed -n 's/.*summary: //p' "$tmp/stalled.err")"
 stalled=$(summary_counter stalled)
-[ "${stalled:-0}" -gt 0 ] || fail "no drain ended as stalled"
+[ "${stalled:-0}" -gt 0 ] || not_ok "no drain ended as stalled"
 
 # Room for about one download: the first close lingers, those that would
 # go beyond the bound close plainly.
@@ -106,10 +106,10 @@ server_start capped LINGERCLOSE_IDLE_TIMEOUT=${IDLE_MS}ms LINGERCLOSE_MAX_QUEUED
     LINGERCLOSE_LOG=info
 clients capped -m silent=1 -n 8 -c 8 -H 1500 -L 5000 -T 30
 server_stop
-say "capped: library summary: $(sed -n 's/.*summary: //p' "$work/capped.err")"
-grep -q 'LINGERCLOSE_MAX_QUEUED' "$work/capped.err" && fail "LINGERCLOSE_MAX_QUEUED was refused: $(cat "$work/capped.err")"
-[ "$(summary_counter queue-cap)" -gt 0 ] 2>/dev/null || fail "capped: no close was plain for the queue bound"
-[ "$(summary_counter lingering)" -gt 0 ] 2>/dev/null || fail "capped: no close lingered under the queue bound"
+say "capped: library summary: $(sed -n 's/.*summary: //p' "$tmp/capped.err")"
+grep -q 'LINGERCLOSE_MAX_QUEUED' "$tmp/capped.err" && not_ok "LINGERCLOSE_MAX_QUEUED was refused: $(cat "$tmp/capped.err")"
+[ "$(summary_counter queue-cap)" -gt 0 ] 2>/dev/null || not_ok "capped: no close was plain for the queue bound"
+[ "$(summary_counter lingering)" -gt 0 ] 2>/dev/null || not_ok "capped: no close lingered under the queue bound"
 
 # Control: without the library the unread uploads reset the sockets at
 # once, often before the first sample.

@@ -34,7 +34,7 @@ BODY=${SOAK_BODY:-65536}
 MIX=${SOAK_MIX:-normal=4500,early=4500,halfclose=500,rst=200,silent=100,drip=100,flood=1}
 CAP_MS=3000
 LIMIT_MS=$((CAP_MS + 1000))
-stats_file="$work/stats.prom"
+stats_file="$tmp/stats.prom"
 
 server_start soak LINGERCLOSE_IDLE_TIMEOUT=1s LINGERCLOSE_TIMEOUT=3s LINGERCLOSE_MAX_SOCKETS="$PLACES" \
     LINGERCLOSE_LOG=info LINGERCLOSE_STATS_FILE="$stats_file" LINGERCLOSE_STATS_INTERVAL=1s
@@ -49,54 +49,54 @@ say "baseline after warm-up: fds $fds, drain thread fds $drain_fds, threads $thr
 watch_start soak $LIMIT_MS
 started_at=$(date +%s)
 "$LC_HOSTILE_DIR/hostile-clients" -p "$port" -m "$MIX" -n "$CONNECTIONS" -c "$CONCURRENCY" -b "$BODY" \
-    -H 1500 -d 800 -r 50 -L 8000 -s 16 -T "$TIME_LIMIT" -P 30 >"$work/soak.clients"
+    -H 1500 -d 800 -r 50 -L 8000 -s 16 -T "$TIME_LIMIT" -P 30 >"$tmp/soak.clients"
 clients_rc=$?
-[ $clients_rc -eq 0 ] || fail "the client driver exited $clients_rc"
+[ $clients_rc -eq 0 ] || not_ok "the client driver exited $clients_rc"
 drains_settle "$base_drain_fds" $((LIMIT_MS / 1000 + 2)) ||
-    fail "the drain thread still holds $((drain_fds - base_drain_fds)) socket(s)"
+    not_ok "the drain thread still holds $((drain_fds - base_drain_fds)) socket(s)"
 watch_stop
-w="$work/soak.watch"
-c="$work/soak.clients"
+w="$tmp/soak.watch"
+c="$tmp/soak.clients"
 say "clients ($(field elapsed-ms "$c") ms, the drains' end $(($(date +%s) - started_at)) s after the start):"
 grep -v '^elapsed' "$c"
 say "server side: $(grep '^sockets' "$w")"
 
-kill -0 "$server_pid" 2>/dev/null || fail "the server died"
+kill -0 "$server_pid" 2>/dev/null || not_ok "the server died"
 over=$(field over-limit "$w" sockets)
-[ "$over" = 0 ] || fail "$over socket(s) held longer than $LIMIT_MS ms (max $(field max-life-ms "$w" sockets) ms)"
+[ "$over" = 0 ] || not_ok "$over socket(s) held longer than $LIMIT_MS ms (max $(field max-life-ms "$w" sockets) ms)"
 max_rss_kb=$(field max-rss-kb "$w" sockets)
 [ "$max_rss_kb" -le $((base_rss_kb + RSS_MARGIN_KB)) ] ||
-    fail "VmRSS reached $max_rss_kb kB during the run, over the bound $((base_rss_kb + RSS_MARGIN_KB)) kB"
+    not_ok "VmRSS reached $max_rss_kb kB during the run, over the bound $((base_rss_kb + RSS_MARGIN_KB)) kB"
 for kind in normal early halfclose; do
     started=$(field started "$c" $kind)
     [ -n "$started" ] || continue
     delivered=$(field delivered "$c" $kind)
-    [ "$delivered" = "$started" ] || fail "$kind: $delivered responses delivered of $started"
+    [ "$delivered" = "$started" ] || not_ok "$kind: $delivered responses delivered of $started"
 done
-[ "$(field outlived "$c" total)" = 0 ] || fail "some clients were still connected after 8 s"
-[ "$(field connect-errors "$c" total)" = 0 ] || fail "some clients could not connect"
+[ "$(field outlived "$c" total)" = 0 ] || not_ok "some clients were still connected after 8 s"
+[ "$(field connect-errors "$c" total)" = 0 ] || not_ok "some clients could not connect"
 
 sleep 1.1 # a fresh stats file
 usage
 say "at the end: fds $fds, drain thread fds $drain_fds, threads $threads, VmRSS $rss_kb kB (max $max_rss_kb kB)"
-[ "$fds" = "$base_fds" ] || fail "descriptors: $fds now, $base_fds after the warm-up"
-[ "$drain_fds" = "$base_drain_fds" ] || fail "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
-[ "$threads" = "$base_threads" ] || fail "threads: $threads now, $base_threads after the warm-up"
+[ "$fds" = "$base_fds" ] || not_ok "descriptors: $fds now, $base_fds after the warm-up"
+[ "$drain_fds" = "$base_drain_fds" ] || not_ok "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
+[ "$threads" = "$base_threads" ] || not_ok "threads: $threads now, $base_threads after the warm-up"
 [ "$rss_kb" -le $((base_rss_kb + RSS_TOLERANCE_KB)) ] ||
-    fail "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
-[ -f "$stats_file" ] && cp "$stats_file" "$work/final.prom"
+    not_ok "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
+[ -f "$stats_file" ] && cp "$stats_file" "$tmp/final.prom"
 
 server_stop
-say "server: $(sed -n 2p "$work/soak.out")"
-[ "$server_rc" = 0 ] || fail "the server exited $server_rc"
-[ "$(field accept-errors "$work/soak.out")" = 0 ] || fail "the server's accept() failed"
-served=$(field served "$work/soak.out")
+say "server: $(sed -n 2p "$tmp/soak.out")"
+[ "$server_rc" = 0 ] || not_ok "the server exited $server_rc"
+[ "$(field accept-errors "$tmp/soak.out")" = 0 ] || not_ok "the server's accept() failed"
+served=$(field served "$tmp/soak.out")
 expected=$(($(field started "$c" total) + CONCURRENCY * 4 - $(field connect-errors "$c" total)))
-[ "$served" = "$expected" ] || fail "the server served $served connections, the clients made $expected"
+[ "$served" = "$expected" ] || not_ok "the server served $served connections, the clients made $expected"
 
 # The library's counters, from its stats file as it stood before the
 # server ended (nothing was closed after it).
-f="$work/final.prom"
+f="$tmp/final.prom"
 if [ -f "$f" ]; then
     sum() { awk -v m="$1" '$1 ~ "^" m "[{]" { s += $2 } END { printf "%.0f\n", s }' "$f"; }
     closes=$(stats_value "$f" lingerclose_closes_total)
@@ -105,18 +105,18 @@ if [ -f "$f" ]; then
     ended=$(sum lingerclose_drains_ended_total)
     now_lingering=$(stats_value "$f" lingerclose_lingering_sockets)
     capacity=$(stats_value "$f" lingerclose_capacity_fallbacks_total)
-    server_closes=$(field closes "$work/soak.out")
+    server_closes=$(field closes "$tmp/soak.out")
     say "stats file: closes $closes (server: $server_closes), lingering $lingering, plain $plain," \
         "drains ended $ended, lingering now $now_lingering, capacity fallbacks $capacity"
     say "  $(grep -E '^lingerclose_(lingering_closes|drains_ended)_total' "$f" |
         sed 's/{pid="[0-9]*",/{/' | tr '\n' ' ')"
-    [ "$closes" = "$server_closes" ] || fail "the library counted $closes closes, the server made $server_closes"
-    [ $((lingering + plain)) = "$closes" ] || fail "lingering $lingering + plain $plain != closes $closes"
-    [ "$ended" = "$lingering" ] || fail "$ended drains ended of $lingering lingering closes"
-    [ "$now_lingering" = 0 ] || fail "the library still counts $now_lingering lingering sockets"
+    [ "$closes" = "$server_closes" ] || not_ok "the library counted $closes closes, the server made $server_closes"
+    [ $((lingering + plain)) = "$closes" ] || not_ok "lingering $lingering + plain $plain != closes $closes"
+    [ "$ended" = "$lingering" ] || not_ok "$ended drains ended of $lingering lingering closes"
+    [ "$now_lingering" = 0 ] || not_ok "the library still counts $now_lingering lingering sockets"
     plain_capacity=$(stats_value "$f" lingerclose_plain_closes_total 'reason="capacity"')
     [ "$capacity" = "$plain_capacity" ] ||
-        fail "capacity fallbacks $capacity, plain closes for capacity $plain_capacity"
+        not_ok "capacity fallbacks $capacity, plain closes for capacity $plain_capacity"
     # Each hostile kind ends its drain its own way: a reset in an error,
     # silent, dripping and flooding clients in a timeout (never an EOF);
     # those whose close found no place did not linger at all, and a reset
@@ -127,7 +127,7 @@ if [ -f "$f" ]; then
     early_resets=$(stats_value "$f" lingerclose_plain_closes_total 'reason="not-connected"')
     error_ends=$(stats_value "$f" lingerclose_drains_ended_total 'end="error"')
     [ "$error_ends" -le "$rst_started" ] && [ "$error_ends" -ge $((rst_started - capacity - early_resets)) ] ||
-        fail "$error_ends drains ended in an error for $rst_started resetting clients" \
+        not_ok "$error_ends drains ended in an error for $rst_started resetting clients" \
             "($capacity capacity fallbacks, $early_resets resets before the close)"
     holders=0
     for kind in silent drip flood; do
@@ -136,9 +136,9 @@ if [ -f "$f" ]; then
     done
     timeouts=$(($(stats_value "$f" lingerclose_drains_ended_total 'end="idle-timeout"') +
         $(stats_value "$f" lingerclose_drains_ended_total 'end="total-timeout"')))
-    [ "$timeouts" -ge $((holders - capacity)) ] || fail "$timeouts drains timed out for $holders silent, dripping and flooding clients"
+    [ "$timeouts" -ge $((holders - capacity)) ] || not_ok "$timeouts drains timed out for $holders silent, dripping and flooding clients"
     early=$(field started "$c" early)
-    [ "$lingering" -ge "${early:-0}" ] || fail "only $lingering lingering closes for $early early errors"
+    [ "$lingering" -ge "${early:-0}" ] || not_ok "only $lingering lingering closes for $early early errors"
 else
     say "no stats file: this library does not write one (LINGERCLOSE_STATS_FILE); counters not compared"
 fi

@@ -33,14 +33,9 @@ case " $(echo $variables) " in
     *) fail "no LINGERCLOSE_* names found in $conf_source" ;;
 esac
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bad-input.XXXXXX") || fail "mktemp failed"
+use_tmpdir bad-input
 server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+at_exit '[ -z "$server_pid" ] || kill -KILL "$server_pid" 2>/dev/null'
 
 # The caller's own settings must not mix in.
 for variable in $variables; do
@@ -92,10 +87,9 @@ expected() { # expected VARIABLE VALUE: "MESSAGES EARLY_RESPONSE"
     fi
 }
 
-# received BODY_BYTES: 1 if the response arrived, else 0
-received() {
-    "$LC_UPLOAD_CLIENT" -p "$port" -n 1 -s "$1" >"$tmp/client.out" 2>&1
-    sed -n 's/^responses received: \([0-9]*\) of .*/\1/p' "$tmp/client.out"
+# upload BODY_BYTES: 1 if the response arrived, else 0
+upload() {
+    received "$LC_UPLOAD_CLIENT" -p "$port" -n 1 -s "$1"
 }
 
 # try VARIABLE VALUE_NAME: prints nothing and returns 0 if the host
@@ -107,19 +101,12 @@ try() {
     env "LD_PRELOAD=$lc_preload" "$1=$value" "$LC_EARLY_ERROR_SERVER" -p 0 -n 2 \
         >"$tmp/server.out" 2>"$tmp/server.err" &
     server_pid=$!
-    port=
-    for _ in $(seq 250); do
-        port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.02
-    done
-    if [ -z "$port" ]; then
+    if ! wait_ready "$tmp/server.out" "$server_pid"; then
         echo "the server did not start: $(cat "$tmp/server.err")"
         return 1
     fi
-    early=$(received 1000000)
-    small=$(received 100)
+    early=$(upload 1000000)
+    small=$(upload 100)
     status=
     for _ in $(seq 250); do
         kill -0 "$server_pid" 2>/dev/null || { wait "$server_pid"; status=$?; break; }

@@ -18,14 +18,12 @@ for var in LC_LIBRARY LC_TESTSERVER LC_UPLOAD_CLIENT LC_EARLY_CLOSE; do
     [ -e "$value" ] || fail "$var does not name a file"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-coexistence.XXXXXX") || fail "mktemp failed"
-trap 'exec 3>&- 2>/dev/null; rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+use_tmpdir coexistence
+at_exit 'exec 3>&- 2>/dev/null'
 
 TRIES=3
 BODY=1000000
 ran=0
-failed=0
 
 libdir=$(dirname "$(gcc -print-file-name=libc.so.6 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/libc.so.6)")
 first_existing() {
@@ -62,19 +60,11 @@ run_case() {
         --scenario early-error --connections "$TRIES" <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
     server=$!
     exec 3>"$tmp/fifo"
-    port=
-    for _ in $(seq 300); do
-        port=$(sed -n 's/^PORT //p' "$tmp/out")
-        [ -n "$port" ] && break
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -z "$port" ]; then
+    if ! wait_ready "$tmp/out" "$server" 30; then
         exec 3>&-
         wait_bounded "$server" 10
-        echo "FAIL: $name: the server did not start:" >&2
+        not_ok "$name: the server did not start"
         cat "$tmp/err" >&2
-        failed=$((failed + 1))
         return
     fi
     client_preload=
@@ -84,20 +74,18 @@ run_case() {
         -s "$BODY" >"$tmp/client" 2>&1
     client_status=$?
     exec 3>&-
-    wait_bounded "$server" 30 || echo "FAIL: $name: the server did not end within 30 s" >&2
+    wait_bounded "$server" 30 || not_ok "$name: the server did not end within 30 s"
     server_status=$waited_status
-    received=$(sed -n 's/^responses received: \([0-9]*\) of .*/\1/p' "$tmp/client")
+    received=$(responses_in "$tmp/client")
     [ -n "$at_least" ] && [ "${received:-0}" -ge "$at_least" ] && client_status=0
     if [ "$client_status" -ne 0 ] || [ "$server_status" -ne 0 ]; then
-        echo "FAIL: $name: client status $client_status, server status $server_status" >&2
+        not_ok "$name: client status $client_status, server status $server_status"
         cat "$tmp/client" "$tmp/err" >&2
-        failed=$((failed + 1))
         return
     fi
     if [ "$preload" != "$socket_wrapper" ] && ! grep -q "lingerclose.*loaded" "$tmp/err"; then
-        echo "FAIL: $name: the library was not loaded" >&2
+        not_ok "$name: the library was not loaded"
         cat "$tmp/err" >&2
-        failed=$((failed + 1))
         return
     fi
     echo "ok:   $name: $(cat "$tmp/client")"
@@ -108,7 +96,7 @@ lib=$LC_LIBRARY
 # A library whose constructor runs before ours must find close() and
 # socket() working: listed after ours, it is initialised first.
 run_case "early-close constructor, listed after the library" "$lib:$LC_EARLY_CLOSE" --
-if [ "$failed" -eq 0 ]; then
+if [ "$failures" -eq 0 ]; then
     early_line=$(grep -n "early-close: constructor ran" "$tmp/err" | cut -d: -f1)
     loaded_line=$(grep -n "lingerclose.*loaded" "$tmp/err" | cut -d: -f1)
     [ -n "$early_line" ] && [ -n "$loaded_line" ] && [ "$early_line" -lt "$loaded_line" ] ||
@@ -167,6 +155,6 @@ else
     echo "SKIP: valgrind is not installed (apt-get install valgrind)"
 fi
 
-[ "$failed" -eq 0 ] || fail "$failed of $ran cases failed"
+[ "$failures" -eq 0 ] || fail "$failures of $ran cases failed"
 [ "$ran" -gt 0 ] || { echo "SKIP: nothing to run"; exit 77; }
 echo "PASS: $ran cases"

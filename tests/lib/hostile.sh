@@ -5,20 +5,14 @@
 
 . "$(dirname "$0")/../lib/test-lib.sh"
 
-failures=0
-
 # Resident memory may move by a few pages (stdio, the allocator's bins). A
 # sanitizer's runtime moves it by more (its shadow memory, its allocator's
 # caches and quarantine); there, leaks are LeakSanitizer's to find.
 RSS_TOLERANCE_KB=512
 [ -n "${LC_PRELOAD_FIRST:-}" ] && RSS_TOLERANCE_KB=4096
 
-# Unlike test-lib.sh's, a failure here is counted and the test goes on:
-# every measurement of a run is reported.
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+# A failed measurement is reported with not_ok and the test goes on: every
+# measurement of a run is reported.
 
 say() {
     echo "$*"
@@ -33,30 +27,28 @@ hostile_setup() {
     for program in hostile-server hostile-clients hostile-watch; do
         [ -x "$LC_HOSTILE_DIR/$program" ] || { echo "not built: $LC_HOSTILE_DIR/$program" >&2; exit 99; }
     done
-    work=$(mktemp -d "${TMPDIR:-/tmp}/lc-hostile.XXXXXX")
-    trap hostile_cleanup EXIT
-    trap 'exit 1' INT TERM
+    use_tmpdir hostile
+    at_exit hostile_cleanup
     # Without sock_diag (a sandbox may refuse NETLINK_SOCK_DIAG) socket lives cannot be measured.
-    "$LC_HOSTILE_DIR/hostile-watch" -p $$ -P 1 </dev/null >/dev/null 2>"$work/probe.err"
-    [ $? -eq 77 ] && skip "$(cat "$work/probe.err") (needs a kernel with NETLINK_SOCK_DIAG and inet_diag, tcp_diag)"
+    "$LC_HOSTILE_DIR/hostile-watch" -p $$ -P 1 </dev/null >/dev/null 2>"$tmp/probe.err"
+    [ $? -eq 77 ] && skip "$(cat "$tmp/probe.err") (needs a kernel with NETLINK_SOCK_DIAG and inet_diag, tcp_diag)"
     # Thousands of clients at once: the server must be able to hold them itself.
     hard=$(ulimit -Hn)
     if [ "$hard" != unlimited ] && [ "$hard" -lt 4200 ]; then
         skip "the hard RLIMIT_NOFILE is $hard; these tests need 4200 (raise it with ulimit -Hn or limits.conf)"
     fi
-    server_job=""
-    watch_job=""
+    server_pid=
+    watch_job=
 }
 
 hostile_cleanup() {
     [ -n "$watch_job" ] && { exec 8>&-; wait_bounded "$watch_job" 10; }
-    [ -n "$server_job" ] && { exec 7>&-; kill "$server_job" 2>/dev/null; wait_bounded "$server_job" 10; }
+    [ -n "$server_pid" ] && { exec 3>&-; stop_process "$server_pid"; }
     if [ "$failures" -gt 0 ] || [ -n "${KEEP_WORK:-}" ]; then
-        for f in "$work"/*.out "$work"/*.err "$work"/*.clients "$work"/*.watch "$work"/*.prom; do
+        for f in "$tmp"/*.out "$tmp"/*.err "$tmp"/*.clients "$tmp"/*.watch "$tmp"/*.prom; do
             [ -s "$f" ] && { echo "==== ${f##*/}"; tail -n 30 "$f"; }
         done
     fi
-    rm -rf "$work"
 }
 
 # The value after KEY on the first line of FILE that has it (and, with a
@@ -69,63 +61,44 @@ field() {
 
 # server_start NAME [VAR=VALUE...]: hostile-server with that environment
 # (LD_PRELOAD of the library unless the environment says LD_PRELOAD=) and
-# the options in $server_options, its stdin a pipe held open by descriptor
-# 7. Sets server_pid and port.
+# the options in $server_options, able to hold thousands of clients. Sets
+# server_pid and port.
 server_start() {
     name=$1
     shift
-    server_name=$name
-    mkfifo "$work/$name.in"
     # shellcheck disable=SC2086
-    (ulimit -n 4200 && exec env LD_PRELOAD="$lc_preload" "$@" "$LC_HOSTILE_DIR/hostile-server" ${server_options:-}) \
-        <"$work/$name.in" >"$work/$name.out" 2>"$work/$name.err" &
-    server_job=$!
-    exec 7>"$work/$name.in"
-    tries=0
-    while ! grep -q '^PORT ' "$work/$name.out" 2>/dev/null; do
-        tries=$((tries + 1))
-        if [ $tries -gt 400 ] || ! kill -0 "$server_job" 2>/dev/null; then
-            fail "$name: the server did not start"
-            cat "$work/$name.err" >&2
-            exit 1
-        fi
-        sleep 0.05
-    done
-    port=$(field PORT "$work/$name.out")
-    server_pid=$(field PID "$work/$name.out")
+    server_nofile=4200 launch_server "$name" "$@" "$LC_HOSTILE_DIR/hostile-server" ${server_options:-}
 }
 
 # Closes the server's stdin; it prints its counts and exits. Sets server_rc.
 server_stop() {
-    exec 7>&-
-    wait_bounded "$server_job" 60 || fail "the server had not ended 60 s after its stdin closed"
+    end_server 60 || not_ok "the server had not ended 60 s after its stdin closed"
     server_rc=$waited_status
-    server_job=""
 }
 
 # watch_start NAME LIMIT_MS: sock_diag and /proc samples of the server
-# until watch_stop; the summary lands in $work/NAME.watch.
+# until watch_stop; the summary lands in $tmp/NAME.watch.
 watch_start() {
-    mkfifo "$work/$1.watch-in"
+    mkfifo "$tmp/$1.watch-in"
     "$LC_HOSTILE_DIR/hostile-watch" -p "$server_pid" -P "$port" -l "$2" \
-        <"$work/$1.watch-in" >"$work/$1.watch" 2>&1 &
+        <"$tmp/$1.watch-in" >"$tmp/$1.watch" 2>&1 &
     watch_job=$!
-    exec 8>"$work/$1.watch-in"
+    exec 8>"$tmp/$1.watch-in"
 }
 
 watch_stop() {
     exec 8>&-
-    wait_bounded "$watch_job" 30 || fail "hostile-watch had not ended 30 s after its stdin closed"
+    wait_bounded "$watch_job" 30 || not_ok "hostile-watch had not ended 30 s after its stdin closed"
     watch_job=""
 }
 
 # usage: sets fds, drain_fds, threads, rss_kb of the server now.
 usage() {
-    "$LC_HOSTILE_DIR/hostile-watch" -p "$server_pid" -1 >"$work/usage" || exit 1
-    fds=$(field fds "$work/usage")
-    drain_fds=$(field drain-fds "$work/usage")
-    threads=$(field threads "$work/usage")
-    rss_kb=$(field rss-kb "$work/usage")
+    "$LC_HOSTILE_DIR/hostile-watch" -p "$server_pid" -1 >"$tmp/usage" || exit 1
+    fds=$(field fds "$tmp/usage")
+    drain_fds=$(field drain-fds "$tmp/usage")
+    threads=$(field threads "$tmp/usage")
+    rss_kb=$(field rss-kb "$tmp/usage")
 }
 
 # Waits (at most SECONDS) until the drain thread holds no socket, i.e. its
@@ -145,15 +118,15 @@ drains_settle() {
 clients() {
     name=$1
     shift
-    "$LC_HOSTILE_DIR/hostile-clients" -p "$port" "$@" >"$work/$name.clients" 2>"$work/$name.clients-err"
+    "$LC_HOSTILE_DIR/hostile-clients" -p "$port" "$@" >"$tmp/$name.clients" 2>"$tmp/$name.clients-err"
     clients_rc=$?
-    [ $clients_rc -eq 0 ] || fail "$name: the client driver exited $clients_rc: $(cat "$work/$name.clients-err")"
+    [ $clients_rc -eq 0 ] || not_ok "$name: the client driver exited $clients_rc: $(cat "$tmp/$name.clients-err")"
 }
 
 # The library's counter REASON from its exit summary (LINGERCLOSE_LOG=info)
 # in the server's stderr: "summary: closes=N lingering=N plain=N reason=N ...".
 summary_counter() {
-    sed -n 's/.*summary: //p' "$work/$server_name.err" | tr ' ;' '\n\n' |
+    sed -n 's/.*summary: //p' "$tmp/$server_name.err" | tr ' ;' '\n\n' |
         sed -n "s/^$1=//p" | head -n 1
 }
 

@@ -38,17 +38,9 @@ SERVICE_ARGS=--end=return
 TRIES=5
 BODY=1000000
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-real-inetd.XXXXXX") || fail "mktemp failed"
-inetd_pid=
-cleanup() {
-    if [ -n "$inetd_pid" ]; then
-        kill "$inetd_pid" 2>/dev/null
-        wait_bounded "$inetd_pid" 10
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+use_tmpdir real-inetd
+daemon_pid=
+at_exit 'stop_process "$daemon_pid"'
 
 # example FILE: the generated example without its comments, and checked to
 # name what the tests replace.
@@ -61,49 +53,28 @@ example() {
     grep -v '^#' "$file"
 }
 
-listening() { # listening PORT
-    grep -qi ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp
-}
-
-# start_inetd PRELOAD: sets $port and $inetd_pid
+# start_inetd PRELOAD: sets $port and $daemon_pid
 start_inetd() {
-    for attempt in 1 2 3 4 5; do
-        port=$((20000 + ($$ * 7 + attempt * 131) % 30000))
-        listening "$port" && continue
+    for _ in 1 2 3 4 5; do
+        port=$(free_port)
         inetd_config "$1" "$port"
-        run_inetd >"$tmp/inetd.out" 2>&1 &
-        inetd_pid=$!
-        for _ in $(seq 50); do
-            listening "$port" && return 0
-            kill -0 "$inetd_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$inetd_pid" 2>/dev/null
-        wait_bounded "$inetd_pid" 10
-        inetd_pid=
+        start_daemon "$port" "$tmp/inetd.out" run_inetd && return 0
     done
     cat "$tmp/inetd.conf" "$tmp/inetd.out" >&2
     fail "$inetd_name did not start listening"
 }
 
-stop_inetd() {
-    kill "$inetd_pid" 2>/dev/null
-    wait_bounded "$inetd_pid" 10 || fail "$inetd_name (pid $inetd_pid) did not stop"
-    inetd_pid=
-}
-
-# received PRELOAD: how many of TRIES responses arrived
-received() {
+# uploads PRELOAD: how many of TRIES responses arrived
+uploads() {
     start_inetd "$1"
-    "$LC_UPLOAD_CLIENT" -p "$port" -n "$TRIES" -s "$BODY" >"$tmp/client.out" 2>&1
-    stop_inetd
-    cat "$tmp/client.out" >&2
-    sed -n 's/^responses received: \([0-9]*\) of .*/\1/p' "$tmp/client.out"
+    count=$(received "$LC_UPLOAD_CLIENT" -p "$port" -n "$TRIES" -s "$BODY")
+    stop_daemon "$inetd_name"
+    echo "$count"
 }
 
 run_inetd_test() {
-    with=$(received yes)
-    without=$(received no)
+    with=$(uploads yes)
+    without=$(uploads no)
     echo "$inetd_name + stdio-service from the example, $TRIES uploads of $BODY bytes:" \
         "under the launcher $with received, without it $without"
     [ -n "$with" ] && [ -n "$without" ] || fail "upload-client printed no count"

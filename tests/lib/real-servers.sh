@@ -37,7 +37,7 @@ find_program() {
     return 1
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-real-server.XXXXXX") || fail "mktemp failed"
+use_tmpdir real-server
 # Servers that drop privileges must still read their files there.
 chmod 755 "$tmp"
 server_pid=
@@ -60,19 +60,7 @@ stop_server() {
     wait_bounded "$stopping" 10 || fail "the server (pid $stopping) did not stop"
     server_status=$waited_status
 }
-cleanup() {
-    stop_server
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-listening() { # listening PORT
-    grep -qi "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp
-}
-port_in_use() { # port_in_use PORT: anything on it, in any state
-    grep -qi ":$(printf '%04X' "$1") " /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
+at_exit stop_server
 
 # start_server MODE [PREFIX...]: picks a free port below the ephemeral
 # range (so that no client connection takes it), configures the server and
@@ -92,19 +80,14 @@ start_server() {
         launcher) set -- setsid "$LC_LAUNCHER" ;;
         custom) set -- setsid "$@" ;;
     esac
-    for attempt in 1 2 3 4 5; do
-        port=$((20000 + ($$ * 7 + attempt * 131 + $(od -An -N2 -tu2 /dev/urandom)) % 12000))
-        port_in_use "$port" && continue
+    for _ in 1 2 3 4 5; do
+        port=$(free_port)
         configure_server
         # A background subshell is not a process group leader, so setsid
         # needs no fork: $! is the server and its process group.
         (exec_server "$@") >"$tmp/server-$mode.out" 2>&1 &
         server_pid=$!
-        for _ in $(seq 100); do
-            listening "$port" && return 0
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.05
-        done
+        wait_listening "$port" "$server_pid" 5 && return 0
         stop_server
     done
     cat "$tmp/server-$mode.out" >&2
@@ -113,12 +96,10 @@ start_server() {
     return 1
 }
 
-# received EXPECT HEAD: how many of TRIES responses starting with EXPECT
-# arrived.
-received() {
-    "$LC_STREAM_CLIENT" -p "$port" -n "$TRIES" -s "$BODY" -e "$1" -H "$2" >"$tmp/client.out" 2>&1
-    cat "$tmp/client.out" >&2
-    sed -n 's/^responses received: \([0-9]*\) of .*/\1/p' "$tmp/client.out"
+# streamed EXPECT HEAD: how many of TRIES requests (HEAD, then a BODY-byte
+# stream) got a response starting with EXPECT.
+streamed() {
+    received "$LC_STREAM_CLIENT" -p "$port" -n "$TRIES" -s "$BODY" -e "$1" -H "$2"
 }
 
 # Each scenario runs once per mode; the results are kept by name until
@@ -126,7 +107,7 @@ received() {
 scenarios=
 expect_delivery() { # expect_delivery NAME EXPECT HEAD
     echo "== $1, $mode" >&2
-    count=$(received "$2" "$3")
+    count=$(streamed "$2" "$3")
     [ -n "$count" ] || fail "$1: stream-client printed no count"
     eval "result_${mode}_$1=\$count"
     case " $scenarios " in *" $1 "*) ;; *) scenarios="$scenarios $1" ;; esac
@@ -134,25 +115,21 @@ expect_delivery() { # expect_delivery NAME EXPECT HEAD
 
 # finish SERVER WITH_MODE: compares the counts and reports.
 finish() {
-    failed=0
     for name in $scenarios; do
         eval "without=\${result_none_$name:-}; with=\${result_$2_$name:-}"
         echo "$1, $name: $TRIES requests streaming $BODY bytes, with the library ($2)" \
             "$with received, without $without"
         if [ -z "$with" ] || [ -z "$without" ]; then
-            echo "FAIL: $1, $name: not run both with and without the library" >&2
-            failed=1
+            not_ok "$1, $name: not run both with and without the library"
         elif [ "$with" != "$TRIES" ]; then
-            echo "FAIL: $1, $name: with the library only $with of $TRIES responses arrived" >&2
-            failed=1
+            not_ok "$1, $name: with the library only $with of $TRIES responses arrived"
         fi
         if [ "$without" = "$TRIES" ]; then
-            echo "FAIL: $1, $name: without the library every response arrived:" \
-                "the scenario proves nothing" >&2
-            failed=1
+            not_ok "$1, $name: without the library every response arrived:" \
+                "the scenario proves nothing"
         fi
     done
-    if [ "$failed" != 0 ]; then
+    if [ "$failures" != 0 ]; then
         for log in "$tmp"/server-*.out; do
             [ -s "$log" ] && { echo "==== $(basename "$log")"; tail -n 40 "$log"; } >&2
         done

@@ -18,10 +18,6 @@ if [ ! -x "$LC_LAUNCHER" ] || [ ! -f "$LC_LIBRARY" ]; then
     exit 1
 fi
 
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-
 # What the caller's environment holds must not leak into the checks.
 unset LD_PRELOAD LINGERCLOSE_MODE LINGERCLOSE_IDLE_TIMEOUT LINGERCLOSE_TIMEOUT \
     LINGERCLOSE_EXIT_TIMEOUT LINGERCLOSE_MAX_SOCKETS LINGERCLOSE_MAX_BYTES LINGERCLOSE_MAX_QUEUED \
@@ -36,23 +32,8 @@ library=$(cd -P "$(dirname "$LC_LIBRARY")" && pwd -P)/$(basename "$LC_LIBRARY")
 # in front of everything.
 first=${LC_PRELOAD_FIRST:+$LC_PRELOAD_FIRST:}
 
-# wait_bounded; this script's fail and skip below count and go on.
 . "$(dirname "$0")/../lib/test-lib.sh"
-
-failed=0
-
-pass() {
-    echo "ok - $1"
-}
-
-fail() {
-    echo "not ok - $1"
-    failed=1
-}
-
-skip() {
-    echo "ok - $1 # SKIP $2"
-}
+use_tmpdir launcher
 
 # Runs the launcher with the given arguments; leaves its exit status in
 # $rc, its stdout in $tmp/out and its stderr in $tmp/err.
@@ -77,7 +58,7 @@ check() {
     if "$@"; then
         pass "$description"
     else
-        fail "$description"
+        not_ok "$description"
         sed 's/^/#   stdout: /' "$tmp/out"
         sed 's/^/#   stderr: /' "$tmp/err"
         echo "#   exit status: $rc"
@@ -201,7 +182,7 @@ if [ -n "$existing" ] && [ -f "$existing" ]; then
     check "an existing LD_PRELOAD is kept and the library appended" \
         out_has_line "$first$existing:$library"
 else
-    skip "an existing LD_PRELOAD is kept and the library appended" "no libm.so.6 found"
+    skip_check "an existing LD_PRELOAD is kept and the library appended" "no libm.so.6 found"
 fi
 
 launch_preloading "$first$library" sh -c 'echo "$LD_PRELOAD"'
@@ -235,7 +216,7 @@ if printf 'int main(void){return 0;}' |
     check "a statically linked program is warned about and still run" \
         eval 'status_is 0 && err_has "lingerclose: warning: $tmp/static is statically linked"'
 else
-    skip "a statically linked program is warned about and still run" \
+    skip_check "a statically linked program is warned about and still run" \
         "gcc cannot link statically here"
 fi
 
@@ -246,7 +227,7 @@ if command -v setcap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
         eval 'status_is 0 && err_has "lingerclose: warning: $tmp/cap-true has file capabilities"'
 else
     rm -f "$tmp/cap-true"
-    skip "a program with file capabilities is warned about and still run" \
+    skip_check "a program with file capabilities is warned about and still run" \
         "needs root and setcap (apt-get install libcap2-bin)"
 fi
 
@@ -342,7 +323,7 @@ if [ -f "$tmp/static" ]; then
               grep -q "^ok: $tmp/script-on-static is a #! script run by $tmp/static" "$tmp/out" &&
               grep -q "^no: $tmp/static is statically linked" "$tmp/out"'
 else
-    skip "--check of a static program" "gcc cannot link statically here (apt-get install libc6-dev)"
+    skip_check "--check of a static program" "gcc cannot link statically here (apt-get install libc6-dev)"
 fi
 
 if [ -f "$tmp/cap-true" ]; then
@@ -351,7 +332,7 @@ if [ -f "$tmp/cap-true" ]; then
         eval 'verdict_is 1 cannot "$tmp/cap-true" &&
               grep -q "^no: $tmp/cap-true has file capabilities" "$tmp/out"'
 else
-    skip "--check of a program with file capabilities" \
+    skip_check "--check of a program with file capabilities" \
         "needs root and setcap (apt-get install libcap2-bin)"
 fi
 
@@ -386,7 +367,7 @@ if [ "$(uname -m)" = x86_64 ] && [ -n "$interp" ] && command -v perl >/dev/null 
     check "--check of a musl program: cannot" \
         eval 'verdict_is 1 cannot "$tmp/musl-true" && grep -q "^no: $tmp/musl-true is a musl program" "$tmp/out"'
 else
-    skip "--check of a musl program" "needs an x86-64 /bin/true and perl"
+    skip_check "--check of a musl program" "needs an x86-64 /bin/true and perl"
 fi
 
 # A Go program: built for real when the Go toolchain is here (with cgo, so
@@ -480,21 +461,15 @@ check "--stats without FILE is a usage error (2)" status_is 2
 # input or data moved in the last second, as the timing falls).
 server="$(dirname "$LC_LAUNCHER")/examples/early-error-server"
 if ! grep -q lingerclose_closes_total "$library"; then
-    skip "--stats of a file the library wrote" "this library writes no statistics file yet"
+    skip_check "--stats of a file the library wrote" "this library writes no statistics file yet"
 elif [ ! -x "$server" ] || [ ! -x "${LC_UPLOAD_CLIENT:-}" ]; then
-    fail "--stats of a file the library wrote: no examples/early-error-server or LC_UPLOAD_CLIENT"
+    not_ok "--stats of a file the library wrote: no examples/early-error-server or LC_UPLOAD_CLIENT"
 else
     "$LC_LAUNCHER" --stats-file="$tmp/real.prom" --stats-interval=0 -- \
         "$server" -n 3 >"$tmp/server.out" 2>"$tmp/server.err" &
     server_pid=$!
-    port=
-    for _ in $(seq 50); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] && "$LC_UPLOAD_CLIENT" -p "$port" -n 3 -s 200000 >"$tmp/client.out" 2>&1
-    wait_bounded "$server_pid" 30 || fail "the server did not end"
+    wait_ready "$tmp/server.out" "$server_pid" && "$LC_UPLOAD_CLIENT" -p "$port" -n 3 -s 200000 >"$tmp/client.out" 2>&1
+    wait_bounded "$server_pid" 30 || not_ok "the server did not end"
     launch --stats "$tmp/real.prom"
     check "--stats of a file the library wrote: three lingering closes, three drains" \
         eval 'status_is 0 && grep -q "^$tmp/real.prom: pid $server_pid, library " "$tmp/out" &&
@@ -502,4 +477,4 @@ else
               grep -qE "^  drains ended +3  " "$tmp/out"'
 fi
 
-exit $failed
+checks_done

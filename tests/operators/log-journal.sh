@@ -12,8 +12,7 @@ set -u
 
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-log-journal.XXXXXX") || fail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
+use_tmpdir log-journal
 
 : >"$tmp/journal"
 stream=$(stat -c '%d:%i' "$tmp/journal")

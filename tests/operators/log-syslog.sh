@@ -22,9 +22,7 @@ command -v unshare >/dev/null || skip "unshare is missing (util-linux)"
 command -v python3 >/dev/null || skip "python3 is missing (apt-get install python3; ./bootstrap does it)"
 unshare -m true 2>/dev/null || skip "cannot create a mount namespace here"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-log-syslog.XXXXXX") || fail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+use_tmpdir log-syslog
 
 # Runs inside the namespace: $1 = "listening" or "absent".
 cat >"$tmp/inside.sh" <<'INSIDE'
@@ -60,13 +58,7 @@ LD_PRELOAD=$LC_PRELOAD LINGERCLOSE_LOG_TARGET=syslog LINGERCLOSE_LOG=debug \
     LINGERCLOSE_IDLE_TIMEOUT=bogus \
     "$LC_EXAMPLES_DIR/early-error-server" >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!
-port=
-for _ in $(seq 50); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || exit 5
+wait_ready "$tmp/server.out" "$server_pid" || exit 5
 "$LC_EXAMPLES_DIR/upload-client" -p "$port" -n 2 -s 200000 >"$tmp/client.out" 2>&1
 # The drains end when the client closes; their lines come from the drain
 # thread, which may run late on a loaded machine.
@@ -103,7 +95,7 @@ echo "$received" | grep -q "^<31>lingerclose\[[0-9]*\]: debug: lingerclose .* lo
 echo "$received" | grep -q "^<31>lingerclose\[[0-9]*\]: debug: drain of fd [0-9]* ended" ||
     fail "no line from the drain thread; received: $received"
 [ -s "$tmp/server.err" ] && fail "lines went to stderr as well: $(cat "$tmp/server.err")"
-grep -q "responses received: 2 of 2" "$tmp/client.out" ||
+[ "$(responses_in "$tmp/client.out")" = 2 ] ||
     fail "the responses did not all arrive: $(cat "$tmp/client.out")"
 
 check_run absent

@@ -13,14 +13,7 @@
 
 set -u
 
-fail() {
-    echo "FAIL: $*" >&2
-    failed=1
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+. "$(dirname "$0")/../lib/test-lib.sh"
 
 [ -x "${LC_LAUNCHER:-}" ] || { echo "LC_LAUNCHER does not name the launcher" >&2; exit 1; }
 top_srcdir=${srcdir:-$(dirname "$0")/../..}
@@ -32,22 +25,19 @@ command -v mandoc >/dev/null 2>&1 || skip "mandoc is missing (apt-get install ma
 command -v groff >/dev/null 2>&1 || skip "groff is missing (apt-get install groff-base)"
 command -v col >/dev/null 2>&1 || skip "col is missing (apt-get install bsdextrautils)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-man-pages.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-failed=0
+use_tmpdir man-pages
 
 # ---- lint ------------------------------------------------------------------
 
 for page in "$man1" "$man7"; do
     mandoc -T lint -W warning "$page" >"$tmp/lint" 2>&1
     if [ -s "$tmp/lint" ]; then
-        fail "mandoc -T lint -W warning complains about $page:"
+        not_ok "mandoc -T lint -W warning complains about $page:"
         cat "$tmp/lint" >&2
     fi
     groff -ww -man -z "$page" >"$tmp/lint" 2>&1
     if [ -s "$tmp/lint" ]; then
-        fail "groff -ww -man -z complains about $page:"
+        not_ok "groff -ww -man -z complains about $page:"
         cat "$tmp/lint" >&2
     fi
 done
@@ -88,10 +78,10 @@ paragraph() {
     ' "$1" | plain | tr -s ' \t' '  '
 }
 
-"$LC_LAUNCHER" --help >"$tmp/help" || fail "lingerclose --help failed"
+"$LC_LAUNCHER" --help >"$tmp/help" || not_ok "lingerclose --help failed"
 # Option lines are indented by two; their continuations by more.
 grep -oE '^  --[a-z][a-z-]*' "$tmp/help" | sed 's/^  //' | sort -u >"$tmp/help-options"
-[ -s "$tmp/help-options" ] || fail "no options found in lingerclose --help"
+[ -s "$tmp/help-options" ] || not_ok "no options found in lingerclose --help"
 
 # help_default OPTION: the "(default: ...)" of the option's description.
 help_default() {
@@ -121,18 +111,18 @@ compare_options() {
 
 # ---- options -----------------------------------------------------------------
 
-compare_options "$man1" || fail "lingerclose(1) and --help list different options"
+compare_options "$man1" || not_ok "lingerclose(1) and --help list different options"
 
 # ---- variables -----------------------------------------------------------------
 
 # Every variable named in a string of the library's sources, as it reads it.
 grep -ohE '"LINGERCLOSE_[A-Z_]+"' "$top_srcdir"/shim/*.c | tr -d '"' | sort -u >"$tmp/variables"
-[ -s "$tmp/variables" ] || fail "no LINGERCLOSE_* variable found in $top_srcdir/shim"
+[ -s "$tmp/variables" ] || not_ok "no LINGERCLOSE_* variable found in $top_srcdir/shim"
 tags "$man7" ENVIRONMENT | grep '^LINGERCLOSE_' | sort -u >"$tmp/man7-variables"
 missing=$(comm -23 "$tmp/variables" "$tmp/man7-variables")
 extra=$(comm -13 "$tmp/variables" "$tmp/man7-variables")
-[ -z "$missing" ] || fail "read by the library but not in lingerclose(7): $missing"
-[ -z "$extra" ] || fail "in lingerclose(7) but not read by the library: $extra"
+[ -z "$missing" ] || not_ok "read by the library but not in lingerclose(7): $missing"
+[ -z "$extra" ] || not_ok "in lingerclose(7) but not read by the library: $extra"
 
 # The launcher's option for a variable: LINGERCLOSE_IDLE_TIMEOUT is --idle-timeout.
 option_of() {
@@ -140,7 +130,7 @@ option_of() {
 }
 while read -r variable; do
     grep -qxF -e "$(option_of "$variable")" "$tmp/help-options" ||
-        fail "$variable has no launcher option $(option_of "$variable")"
+        not_ok "$variable has no launcher option $(option_of "$variable")"
 done <"$tmp/variables"
 
 # ---- defaults ------------------------------------------------------------------
@@ -152,11 +142,11 @@ while read -r option; do
     defaults=$((defaults + 1))
     variable=LINGERCLOSE_$(echo "${option#--}" | tr 'a-z-' 'A-Z_')
     paragraph "$man1" "$option" | grep -qF -e "Default: $value." ||
-        fail "lingerclose(1) does not give $option the default of --help: \"$value\""
+        not_ok "lingerclose(1) does not give $option the default of --help: \"$value\""
     paragraph "$man7" "$variable" | grep -qE -e "Default: ${value}[.( ]" ||
-        fail "lingerclose(7) does not give $variable the default of --help: \"$value\""
+        not_ok "lingerclose(7) does not give $variable the default of --help: \"$value\""
 done <"$tmp/help-options"
-[ "$defaults" -ge 10 ] || fail "only $defaults defaults found in --help: its format changed?"
+[ "$defaults" -ge 10 ] || not_ok "only $defaults defaults found in --help: its format changed?"
 
 # ---- the comparison can fail -------------------------------------------------
 
@@ -166,13 +156,13 @@ awk '/^\.(TP|SS|SH)/ { skipping = 0 }
      held != "" { if ($0 ~ /^\.BI \\-\\-ports= /) skipping = 1; else print held; held = "" }
      !skipping { print }' "$man1" >"$tmp/without-ports.1"
 if grep -qF -e '\-\-ports=' "$tmp/without-ports.1" || [ "$(wc -l <"$tmp/without-ports.1")" -ge "$(wc -l <"$man1")" ]; then
-    fail "the copy of lingerclose(1) still describes --ports: this test's own check is broken"
+    not_ok "the copy of lingerclose(1) still describes --ports: this test's own check is broken"
 elif compare_options "$tmp/without-ports.1" 2>"$tmp/compare.err"; then
-    fail "a lingerclose(1) without --ports passed the comparison"
+    not_ok "a lingerclose(1) without --ports passed the comparison"
 else
     echo "as it must, a lingerclose(1) without --ports fails: $(cat "$tmp/compare.err")"
 fi
 
-[ "$failed" = 0 ] || exit 1
+[ "$failures" = 0 ] || exit 1
 echo "PASS: both pages lint clean; $(wc -l <"$tmp/help-options") options," \
     "$(wc -l <"$tmp/variables") variables and $defaults defaults agree with --help and the library"

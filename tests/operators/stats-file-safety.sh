@@ -28,45 +28,29 @@ set -u
 [ -x "${LC_UPLOAD_CLIENT:-}" ] || fail "LC_UPLOAD_CLIENT does not name upload-client"
 command -v python3 >/dev/null || skip "python3 is missing (the lingering client is written in it)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-stats-safety.XXXXXX") || fail "mktemp failed"
+use_tmpdir stats-safety
 server_pid=
-cleanup() {
-    exec 3>&- 2>/dev/null
-    # A writer stuck on a FIFO never ends by itself.
-    [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+# A writer stuck on a FIFO never ends by itself.
+at_exit 'exec 3>&- 2>/dev/null; [ -z "$server_pid" ] || { kill -9 "$server_pid"; wait "$server_pid"; } 2>/dev/null'
 
-# Every case runs even when an earlier one failed, so that one run shows
-# each that fails.
-problems=0
-problem() {
-    echo "FAIL: $*" >&2
-    problems=$((problems + 1))
-}
+# Every case runs even when an earlier one failed (not_ok), so that one
+# run shows each that fails.
 
 TIMEOUT=2
 INTERVAL=1
 
 # The server under the library, writing its statistics every INTERVAL.
 launch() {
-    launch_server LINGERCLOSE_STATS_INTERVAL=${INTERVAL}s "$@"
+    launch_server server LINGERCLOSE_STATS_INTERVAL=${INTERVAL}s "$@"
 }
 
 # Closes the server's stdin and waits for it to end; fails if it has not
 # after 10 s (a writer blocked on a FIFO never would).
 stop_server() {
-    exec 3>&-
-    if ! wait_bounded "$server_pid" 10; then
-        server_pid=
-        rm -f "$tmp/stdin"
-        problem "$1: the server had not ended 10 s after it was told to"
+    if ! end_server 10; then
+        not_ok "$1: the server had not ended 10 s after it was told to"
         return
     fi
-    server_pid=
-    rm -f "$tmp/stdin"
     [ "$waited_status" = 0 ] ||
         fail "$1: the server failed (status $waited_status): $(cat "$tmp/server.err")"
 }
@@ -83,8 +67,8 @@ thread_ids() {
 }
 
 uploads() {
-    "$LC_UPLOAD_CLIENT" -p "$port" -n "$1" -s 300000 >"$tmp/client.out" 2>&1
-    grep -q "responses received: $1 of $1" "$tmp/client.out" || fail "responses lost: $(cat "$tmp/client.out")"
+    [ "$(received "$LC_UPLOAD_CLIENT" -p "$port" -n "$1" -s 300000)" = "$1" ] ||
+        fail "responses lost: $(cat "$tmp/client.out")"
 }
 
 warnings() {
@@ -138,11 +122,11 @@ done
 sleep 1.5 # at least one interval: the drain thread writes the file meanwhile
 ended=$(lingering_client "$port" $((TIMEOUT + 3))) || fail "the lingering client failed: $ended"
 [ "$ended" != still-open ] ||
-    problem "FIFO: a lingering connection was still open $((TIMEOUT + 3)) s after its close (LINGERCLOSE_TIMEOUT=${TIMEOUT}s): the drain thread hangs"
+    not_ok "FIFO: a lingering connection was still open $((TIMEOUT + 3)) s after its close (LINGERCLOSE_TIMEOUT=${TIMEOUT}s): the drain thread hangs"
 stop_server "FIFO"
-is_published "$dir/stats.prom" || problem "FIFO: no statistics published: $(ls -l "$dir")"
+is_published "$dir/stats.prom" || not_ok "FIFO: no statistics published: $(ls -l "$dir")"
 for fifo in "$dir"/*.tmp; do
-    [ -p "$fifo" ] || problem "FIFO: $fifo was replaced"
+    [ -p "$fifo" ] || not_ok "FIFO: $fifo was replaced"
 done
 
 # ---- (b) hard links at the predictable names, a symlink at the final name -
@@ -158,10 +142,10 @@ ln -sf "$tmp/symlink-victim" "$dir/stats.prom"
 uploads 1
 sleep 1.5
 stop_server "hard link"
-[ "$(cat "$tmp/victim")" = precious ] || problem "hard link: the file it points to was overwritten: $(head -3 "$tmp/victim")"
+[ "$(cat "$tmp/victim")" = precious ] || not_ok "hard link: the file it points to was overwritten: $(head -3 "$tmp/victim")"
 [ "$(cat "$tmp/symlink-victim")" = "precious too" ] ||
-    problem "symbolic link: the file it points to was overwritten: $(head -3 "$tmp/symlink-victim")"
-is_published "$dir/stats.prom" || problem "hard link: no statistics published: $(ls -l "$dir")"
+    not_ok "symbolic link: the file it points to was overwritten: $(head -3 "$tmp/symlink-victim")"
+is_published "$dir/stats.prom" || not_ok "hard link: no statistics published: $(ls -l "$dir")"
 
 # ---- (c) planted files at the predictable names ----------------------------
 dir="$tmp/planted"
@@ -182,10 +166,10 @@ published="$published $(stat -c %i "$dir/stats.prom")"
 for inode in $published; do
     for bad in $planted; do
         [ "$inode" != "$bad" ] ||
-            problem "planted file: the file planted at a temporary name became the published one (inode $inode, $(stat -c '%U %A' "$dir/stats.prom"))"
+            not_ok "planted file: the file planted at a temporary name became the published one (inode $inode, $(stat -c '%U %A' "$dir/stats.prom"))"
     done
 done
-is_published "$dir/stats.prom" || problem "planted file: no statistics published"
+is_published "$dir/stats.prom" || not_ok "planted file: no statistics published"
 
 # ---- (d) directories other users can write ---------------------------------
 # Runs a server with its file in DIR, expecting WANT: "refused" (one
@@ -197,12 +181,12 @@ directory_case() {
     sleep 1.5
     stop_server "$what"
     if [ "$want" = refused ]; then
-        [ -z "$(ls -A "$dir")" ] || problem "$what: the directory got files: $(ls -A "$dir")"
-        [ "$(warnings)" = 1 ] || problem "$what: $(warnings) warning lines (want 1): $(cat "$tmp/server.err")"
+        [ -z "$(ls -A "$dir")" ] || not_ok "$what: the directory got files: $(ls -A "$dir")"
+        [ "$(warnings)" = 1 ] || not_ok "$what: $(warnings) warning lines (want 1): $(cat "$tmp/server.err")"
     else
-        is_published "$dir/stats.prom" || problem "$what: no statistics file: $(cat "$tmp/server.err")"
-        [ "$(ls -A "$dir")" = stats.prom ] || problem "$what: files left beside it: $(ls -A "$dir")"
-        [ "$(warnings)" = 0 ] || problem "$what: warnings: $(cat "$tmp/server.err")"
+        is_published "$dir/stats.prom" || not_ok "$what: no statistics file: $(cat "$tmp/server.err")"
+        [ "$(ls -A "$dir")" = stats.prom ] || not_ok "$what: files left beside it: $(ls -A "$dir")"
+        [ "$(warnings)" = 0 ] || not_ok "$what: warnings: $(cat "$tmp/server.err")"
     fi
 }
 
@@ -210,7 +194,7 @@ mkdir "$tmp/world-writable" "$tmp/sticky"
 chmod 0777 "$tmp/world-writable"
 chmod 1777 "$tmp/sticky"
 directory_case "world-writable directory" "$tmp/world-writable" refused
-grep -q "other users can write" "$tmp/server.err" || problem "the warning does not say what is wrong: $(cat "$tmp/server.err")"
+grep -q "other users can write" "$tmp/server.err" || not_ok "the warning does not say what is wrong: $(cat "$tmp/server.err")"
 directory_case "sticky directory" "$tmp/sticky" written
 mkdir -m 0775 "$tmp/group-writable"
 directory_case "group-writable directory" "$tmp/group-writable" refused
@@ -233,19 +217,19 @@ for _ in $(seq 100); do
     [ "$(ps -o stat= --ppid "$server_pid" | grep -vc '^Z')" = 0 ] && break
     sleep 0.1
 done
-[ "$(ps -o stat= --ppid "$server_pid" | grep -vc '^Z')" = 0 ] || problem "%p: the children did not end"
+[ "$(ps -o stat= --ppid "$server_pid" | grep -vc '^Z')" = 0 ] || not_ok "%p: the children did not end"
 sleep 1.5 # an interval: the parent writes its file if it has one to write
 left=$(ls -A "$dir")
 count=$(echo "$left" | grep -c .)
 for f in $left; do
     if [ "$f" != "lc-$server_pid.prom" ]; then
-        problem "%p: $count files after $CONNECTIONS connections, the children gone (want at most the parent's, lc-$server_pid.prom): $(echo $left | cut -c1-300)"
+        not_ok "%p: $count files after $CONNECTIONS connections, the children gone (want at most the parent's, lc-$server_pid.prom): $(echo $left | cut -c1-300)"
         break
     fi
 done
 stop_server "%p"
 [ -z "$(ls -A "$dir")" ] ||
-    problem "%p: $(ls -A "$dir" | wc -l) files left once every process ended: $(ls -A "$dir" | head -5 | tr '\n' ' ')..."
+    not_ok "%p: $(ls -A "$dir" | wc -l) files left once every process ended: $(ls -A "$dir" | head -5 | tr '\n' ' ')..."
 
-[ "$problems" = 0 ] || fail "$problems problem(s)"
+[ "$failures" = 0 ] || fail "$failures problem(s)"
 echo "PASS: planted FIFOs, hard links, files and symlinks ignored (a lingering connection ended ${ended} s after its close, LINGERCLOSE_TIMEOUT=${TIMEOUT}s); other-writable directories refused, sticky used; $CONNECTIONS fork-per-connection children left $count file(s), none at the end"

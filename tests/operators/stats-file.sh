@@ -26,29 +26,20 @@ PYTHON=/usr/bin/python3
 [ -x "$PYTHON" ] && "$PYTHON" -c 'import prometheus_client.parser' 2>/dev/null ||
     skip "python3-prometheus-client is missing (apt-get install python3-prometheus-client; ./bootstrap does it)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-stats-file.XXXXXX") || fail "mktemp failed"
+use_tmpdir stats-file
 server_pid=
-cleanup() {
-    exec 3>&- 2>/dev/null
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait_bounded "$server_pid" 10
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+at_exit 'exec 3>&- 2>/dev/null; stop_process "$server_pid"'
 
 UPLOADS=5
 
 # lc-testserver serving $UPLOADS early-error uploads, with the given
 # environment entries.
 start_server() {
-    launch_server "$@" "$LC_TESTSERVER" --scenario early-error --connections "$UPLOADS"
+    launch_server server "$@" "$LC_TESTSERVER" --scenario early-error --connections "$UPLOADS"
 }
 
 stop_server() {
-    exec 3>&-
-    wait_bounded "$server_pid" 30 || fail "the server had not ended 30 s after it was told to"
-    server_pid=
-    rm -f "$tmp/stdin"
+    end_server 30 || fail "the server had not ended 30 s after it was told to"
     [ "$waited_status" = 0 ] ||
         fail "the server failed (status $waited_status): $(cat "$tmp/server.err")"
 }
@@ -112,7 +103,7 @@ sleep 1.2 # an interval
 [ -z "$(ls "$tmp/textfile")" ] || fail "a %p file before the first close: $(ls "$tmp/textfile")"
 
 "$LC_UPLOAD_CLIENT" -p "$port" -n "$UPLOADS" -s 300000 >"$tmp/client.out" 2>&1
-grep -q "responses received: $UPLOADS of $UPLOADS" "$tmp/client.out" ||
+[ "$(responses_in "$tmp/client.out")" = "$UPLOADS" ] ||
     fail "responses lost: $(cat "$tmp/client.out")"
 sleep 2.2 # the drains end, then at least one interval passes
 check_format "$stats" "$server_pid" >"$tmp/running" || fail "the running server's file does not parse"
@@ -138,7 +129,7 @@ stop_server
 grep -q "warning" "$tmp/server.err" && fail "warnings: $(cat "$tmp/server.err")"
 
 # ---- without %p: at start-up, and at exit with the final counts ----------
-launch_server LINGERCLOSE_STATS_FILE="$tmp/textfile/service.prom" "$LC_TESTSERVER" --connections 0
+launch_server server LINGERCLOSE_STATS_FILE="$tmp/textfile/service.prom" "$LC_TESTSERVER" --connections 0
 [ -f "$tmp/textfile/service.prom" ] || fail "no statistics file at start-up: $(ls "$tmp/textfile")"
 check_format "$tmp/textfile/service.prom" "$server_pid" >"$tmp/at-start" ||
     fail "the file at start-up does not parse"
@@ -164,7 +155,7 @@ for per_process in yes no; do
     mkdir "$tmp/prefork"
     name=all.prom
     [ "$per_process" = yes ] && name=%p.prom
-    launch_server LINGERCLOSE_STATS_FILE="$tmp/prefork/$name" "$LC_PATTERNS_DIR/prefork"
+    launch_server server LINGERCLOSE_STATS_FILE="$tmp/prefork/$name" "$LC_PATTERNS_DIR/prefork"
     "$LC_UPLOAD_CLIENT" -p "$port" -n 4 -s 300000 >"$tmp/client.out" 2>&1
     sleep 0.5
     pid=$server_pid
@@ -181,7 +172,7 @@ done
 # ---- a path that cannot be written ----------------------------------------
 start_server LINGERCLOSE_STATS_FILE="$tmp/no-such-directory/x.prom" LINGERCLOSE_STATS_INTERVAL=1s
 "$LC_UPLOAD_CLIENT" -p "$port" -n "$UPLOADS" -s 300000 >"$tmp/client.out" 2>&1
-grep -q "responses received: $UPLOADS of $UPLOADS" "$tmp/client.out" ||
+[ "$(responses_in "$tmp/client.out")" = "$UPLOADS" ] ||
     fail "with an unwritable statistics file, responses were lost: $(cat "$tmp/client.out")"
 sleep 1.5
 stop_server

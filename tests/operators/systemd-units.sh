@@ -13,15 +13,7 @@
 
 set -u
 
-failed=0
-fail() {
-    echo "FAIL: $*" >&2
-    failed=1
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+. "$(dirname "$0")/../lib/test-lib.sh"
 
 top_srcdir=${srcdir:-$(dirname "$0")/../..}
 unit_in=$top_srcdir/examples/systemd/upload-service.service
@@ -35,9 +27,7 @@ server=${LC_OPERATOR_EXAMPLES:-}/early-error-server
 command -v systemd-analyze >/dev/null 2>&1 ||
     skip "systemd-analyze is missing (apt-get install systemd)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-systemd-units.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+use_tmpdir systemd-units
 
 # install_units DIR: the example unit, its program replaced by the demo
 # server of this build (verify checks that it exists), and the drop-in.
@@ -47,7 +37,7 @@ install_units() {
         >"$1/upload-service.service"
     cp "$dropin_built" "$1/upload-service.service.d/lingerclose.conf"
     grep -q "^ExecStart=$server\$" "$1/upload-service.service" ||
-        fail "the example unit has no ExecStart=/usr/local/libexec/upload-service to replace"
+        not_ok "the example unit has no ExecStart=/usr/local/libexec/upload-service to replace"
 }
 
 # verify DIR: systemd-analyze verify of DIR's service, DIR first in the
@@ -71,7 +61,7 @@ install_units "$good"
 if verify "$good" && [ ! -s "$tmp/verify" ]; then
     echo "ok: the example service and its drop-in pass systemd-analyze verify"
 else
-    fail "systemd-analyze verify complains about the examples:"
+    not_ok "systemd-analyze verify complains about the examples:"
     cat "$tmp/verify" >&2
 fi
 
@@ -79,10 +69,10 @@ preload=$(sed -n 's/^Environment=LD_PRELOAD=//p' "$good/upload-service.service.d
 if [ "$preload" = "$LC_INSTALLED_PKGLIBDIR/liblingerclose.so" ]; then
     echo "ok: the drop-in preloads $preload, where 'make install' puts the library"
 else
-    fail "the drop-in preloads '$preload', not $LC_INSTALLED_PKGLIBDIR/liblingerclose.so"
+    not_ok "the drop-in preloads '$preload', not $LC_INSTALLED_PKGLIBDIR/liblingerclose.so"
 fi
 grep -q '^Environment=LINGERCLOSE_STATS_FILE=.*%%p' "$good/upload-service.service.d/lingerclose.conf" ||
-    fail "the drop-in's statistics file has no %%p (one file per process, escaped for systemd)"
+    not_ok "the drop-in's statistics file has no %%p (one file per process, escaped for systemd)"
 
 # must_complain NAME DIR PATTERN: verify of DIR reports PATTERN.
 must_complain() {
@@ -90,7 +80,7 @@ must_complain() {
     if grep -q -e "$3" "$tmp/verify"; then
         echo "ok: $1 is reported: $(grep -m 1 -e "$3" "$tmp/verify")"
     else
-        fail "$1 is not reported by systemd-analyze verify; it said:"
+        not_ok "$1 is not reported by systemd-analyze verify; it said:"
         cat "$tmp/verify" >&2
     fi
 }
@@ -111,5 +101,5 @@ install_units "$broken"
 sed -i "s|^ExecStart=.*|ExecStart=$tmp/no-such-program|" "$broken/upload-service.service"
 must_complain "a missing program" "$broken" "no-such-program.*not executable"
 
-[ "$failed" = 0 ] || exit 1
+[ "$failures" = 0 ] || exit 1
 echo "PASS: the systemd examples are valid units, and broken ones are caught"

@@ -18,9 +18,7 @@ NM=${NM:-nm} # may be a command with options, such as "nm -B"
 [ -f "$LC_LIBRARY" ] || fail "no library at LC_LIBRARY=$LC_LIBRARY"
 [ -f "$LC_MAPFILE" ] || fail "no version script at LC_MAPFILE=$LC_MAPFILE"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-exported.XXXXXX") || fail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+use_tmpdir exported
 
 # The names between "global:" and "local:", without comments, semicolons and
 # blanks, one per line.
@@ -79,8 +77,6 @@ if cmp -s "$tmp/expected" "$tmp/actual"; then
     exit 0
 fi
 
-echo "FAIL: the defined dynamic symbols of $LC_LIBRARY differ from the global" \
-    "names of $LC_MAPFILE" >&2
 echo "--- expected (version script)  +++ actual (nm -D --defined-only)" >&2
 diff -u "$tmp/expected" "$tmp/actual" | tail -n +3 >&2
-exit 1
+fail "the defined dynamic symbols of $LC_LIBRARY differ from the global names of $LC_MAPFILE"

@@ -22,37 +22,16 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES DESTDIR LD_PRELOAD
 unset LINGERCLOSE_MODE LINGERCLOSE_LOG LINGERCLOSE_LOG_TARGET LINGERCLOSE_PORTS \
     LINGERCLOSE_EXCLUDE_PORTS LINGERCLOSE_STATS_FILE
 
-# wait_bounded; this script's fail below counts and goes on.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
 tries=20
 body_bytes=1000000
 
-tmp=$(mktemp -d) || exit 1
+use_tmpdir install
 server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null
-        wait_bounded "$server_pid" 10
-    fi
-    # The copied sources keep the modes of a read-only source tree.
-    chmod -R u+w "$tmp" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+at_exit 'stop_process "$server_pid"'
 
 prefix=$tmp/prefix
-failed=0
-
-pass() {
-    echo "ok - $1"
-}
-
-fail() {
-    echo "not ok - $1"
-    failed=1
-}
 
 # step DESCRIPTION LOG COMMAND...: runs COMMAND with its output in LOG;
 # on failure shows the end of LOG and stops the test.
@@ -63,7 +42,7 @@ step() {
     if "$@" >"$log" 2>&1; then
         pass "$description"
     else
-        fail "$description"
+        not_ok "$description"
         tail -n 40 "$log" | sed 's/^/#   /'
         exit 1
     fi
@@ -91,7 +70,7 @@ launcher=$prefix/bin/lingerclose
 if [ -x "$launcher" ]; then
     pass "the launcher is installed in bindir"
 else
-    fail "the launcher is installed in bindir"
+    not_ok "the launcher is installed in bindir"
 fi
 
 library=
@@ -99,13 +78,13 @@ if [ "$(grep -c '/liblingerclose\.so$' "$tmp/installed")" -eq 1 ]; then
     library=$prefix/$(grep '/liblingerclose\.so$' "$tmp/installed")
     case $library in
         */lingerclose/liblingerclose.so) pass "the library is installed in pkglibdir" ;;
-        *) fail "the library is installed in pkglibdir (found $library)" ;;
+        *) not_ok "the library is installed in pkglibdir (found $library)" ;;
     esac
 else
-    fail "exactly one liblingerclose.so is installed"
+    not_ok "exactly one liblingerclose.so is installed"
 fi
 if grep -q '\.la$' "$tmp/installed"; then
-    fail "no libtool archive is installed"
+    not_ok "no libtool archive is installed"
 else
     pass "no libtool archive is installed"
 fi
@@ -120,7 +99,7 @@ if [ -x "$launcher" ] && [ -n "$library" ]; then
     rm -rf "$prefix/bin/shim"
     case ":$preloaded:" in
         *":$library:"*) pass "the installed launcher preloads the installed library, not a planted one" ;;
-        *) fail "the installed launcher preloads the installed library, not a planted one (LD_PRELOAD=$preloaded)" ;;
+        *) not_ok "the installed launcher preloads the installed library, not a planted one (LD_PRELOAD=$preloaded)" ;;
     esac
 fi
 
@@ -131,7 +110,7 @@ for page in "$tmp"/src/doc/*.[1-8]; do
     if grep -q "/man${name##*.}/$name\$" "$tmp/installed"; then
         pass "man page $name is installed"
     else
-        fail "man page $name is installed"
+        not_ok "man page $name is installed"
     fi
 done
 
@@ -143,16 +122,16 @@ if [ -d "$examples_dir" ]; then
     if [ -n "$named" ] && [ "$named" = "$library" ]; then
         pass "the installed examples name the installed library"
     else
-        fail "the installed examples name the installed library; they name: ${named:-nothing}"
+        not_ok "the installed examples name the installed library; they name: ${named:-nothing}"
     fi
     named=$(grep -rhoE '/[^[:space:]"=:]*/bin/lingerclose\b' "$examples_dir" | sort -u)
     if [ -z "$named" ] || [ "$named" = "$launcher" ]; then
         pass "the installed examples name the installed launcher, if any"
     else
-        fail "the installed examples name the installed launcher; they name: $named"
+        not_ok "the installed examples name the installed launcher; they name: $named"
     fi
 else
-    fail "the operators' examples are installed in $examples_dir"
+    not_ok "the operators' examples are installed in $examples_dir"
 fi
 
 # start_server LOG COMMAND...: starts the demo's server, serving $tries
@@ -162,21 +141,14 @@ start_server() {
     shift
     "$@" "$tmp/build/examples/early-error-server" -n "$tries" >"$tmp/server.out" 2>"$log" &
     server_pid=$!
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
-        [ -n "$port" ] && return 0
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_ready "$tmp/server.out" "$server_pid" && return 0
     echo "# the server did not start:"
     sed 's/^/#   /' "$log"
     return 1
 }
 
 stop_server() {
-    kill "$server_pid" 2>/dev/null
-    wait_bounded "$server_pid" 10 || fail "the server (pid $server_pid) did not stop"
+    stop_process "$server_pid" || not_ok "the server (pid $server_pid) did not stop"
     server_pid=
 }
 
@@ -194,10 +166,10 @@ if start_server "$tmp/plain.err" env; then
     if [ "$rc" -eq 1 ]; then
         pass "without the library the server loses responses"
     else
-        fail "without the library the server loses responses (status $rc: the scenario shows nothing)"
+        not_ok "without the library the server loses responses (status $rc: the scenario shows nothing)"
     fi
 else
-    fail "the server starts"
+    not_ok "the server starts"
 fi
 
 if [ -x "$launcher" ] && [ -n "$library" ] &&
@@ -207,20 +179,20 @@ if [ -x "$launcher" ] && [ -n "$library" ] &&
     if [ "$mapped" = "$(cd -P "${library%/*}" && pwd -P)/liblingerclose.so" ]; then
         pass "the installed launcher preloads the installed library ($library)"
     else
-        fail "the installed launcher preloads the installed library ($library); mapped: ${mapped:-none}"
+        not_ok "the installed launcher preloads the installed library ($library); mapped: ${mapped:-none}"
     fi
     upload
     stop_server
     if [ "$rc" -eq 0 ]; then
         pass "under the installed launcher every response arrives"
     else
-        fail "under the installed launcher every response arrives (status $rc)"
+        not_ok "under the installed launcher every response arrives (status $rc)"
         sed 's/^/#   server: /' "$tmp/installed.err" | tail -n 20
     fi
     if grep -q 'debug: lingerclose .* loaded' "$tmp/installed.err"; then
         pass "the installed library logs its start-up"
     else
-        fail "the installed library logs its start-up"
+        not_ok "the installed library logs its start-up"
         sed 's/^/#   server: /' "$tmp/installed.err" | head -n 5
     fi
 fi
@@ -230,7 +202,7 @@ left=$(files_under "$prefix")
 if [ -z "$left" ]; then
     pass "make uninstall leaves no file under the prefix"
 else
-    fail "make uninstall leaves no file under the prefix; left:"
+    not_ok "make uninstall leaves no file under the prefix; left:"
     echo "$left" | sed 's/^/#   /'
 fi
 
@@ -241,7 +213,7 @@ if [ "$(files_under "$stage$prefix")" = "$(cat "$tmp/installed")" ] &&
     [ -z "$(cd "$stage" && find . ! -type d ! -path "./${prefix#/}/*")" ]; then
     pass "a DESTDIR installation installs the same files, under DESTDIR"
 else
-    fail "a DESTDIR installation installs the same files, under DESTDIR"
+    not_ok "a DESTDIR installation installs the same files, under DESTDIR"
     (cd "$stage" && find . ! -type d) | sed 's/^/#   /'
 fi
 step "make uninstall DESTDIR=..." "$tmp/destdir-uninstall.log" \
@@ -250,8 +222,8 @@ left=$(files_under "$stage")
 if [ -z "$left" ]; then
     pass "make uninstall DESTDIR=... leaves no file"
 else
-    fail "make uninstall DESTDIR=... leaves no file; left:"
+    not_ok "make uninstall DESTDIR=... leaves no file; left:"
     echo "$left" | sed 's/^/#   /'
 fi
 
-exit $failed
+checks_done

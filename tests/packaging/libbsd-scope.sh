@@ -22,9 +22,7 @@ NM=${NM:-nm} # may be a command with options, such as "nm -B"
 [ -f "$LC_LIBRARY" ] || fail "no library at LC_LIBRARY=$LC_LIBRARY"
 [ -x "$LC_SCOPE_PROBE" ] || fail "no probe program at LC_SCOPE_PROBE=$LC_SCOPE_PROBE"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-libbsd-scope.XXXXXX") || fail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+use_tmpdir libbsd-scope
 
 ldd "$LC_LIBRARY" >"$tmp/ldd" 2>&1 || {
     cat "$tmp/ldd" >&2
@@ -107,7 +105,6 @@ fi
 libc_base=${libc##*/}
 libbsd_base=${libbsd##*/}
 lib_base=${LC_LIBRARY##*/}
-bad=0
 
 # where NAME: the object the probe reported for NAME
 where() {
@@ -119,18 +116,16 @@ check() { # check NAME EXPECTED-BASENAME
     path=$(where "$1")
     case "$path" in
     */"$2" | "$2")
-        echo "ok:   $1 -> $path"
+        pass "$1 -> $path"
         ;;
     "${LC_PRELOAD_FIRST:-/}")
-        echo "ok:   $1 -> $path (the sanitizer's runtime, in front of everything)"
+        pass "$1 -> $path (the sanitizer's runtime, in front of everything)"
         ;;
     "")
-        echo "FAIL: $1: no answer from the probe" >&2
-        bad=1
+        not_ok "$1: no answer from the probe"
         ;;
     *)
-        echo "FAIL: $1 -> $path, expected $2" >&2
-        bad=1
+        not_ok "$1 -> $path, expected $2"
         ;;
     esac
 }
@@ -146,7 +141,7 @@ while IFS= read -r name; do
     fi
 done <"$tmp/both"
 
-if [ "$bad" -ne 0 ]; then
+if [ "$failures" -ne 0 ]; then
     echo "probe output:" >&2
     cat "$tmp/probe.out" >&2
     exit 1

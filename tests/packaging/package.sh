@@ -20,11 +20,11 @@ fi
 dir=$1
 examples=$2
 
+. "$(dirname "$0")/../lib/test-lib.sh"
+
 for tool in dpkg-deb lintian unshare; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: $tool is missing (apt-get install dpkg lintian util-linux)" >&2
-        exit 77
-    fi
+    command -v "$tool" >/dev/null 2>&1 ||
+        skip "$tool is missing (apt-get install dpkg lintian util-linux)"
 done
 
 deb=$(ls "$dir"/lingerclose_*.deb 2>/dev/null)
@@ -34,26 +34,13 @@ if [ "$(echo "$deb" | wc -w)" -ne 1 ] || [ "$(echo "$changes" | wc -w)" -ne 1 ];
     exit 1
 fi
 
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-
-failed=0
-
-pass() {
-    echo "ok - $1"
-}
-
-fail() {
-    echo "not ok - $1"
-    failed=1
-}
+use_tmpdir package
 
 # Informational tags are hints, not findings.
 if lintian --allow-root --fail-on error,warning "$changes" >"$tmp/lintian" 2>&1; then
     pass "lintian: no error or warning"
 else
-    fail "lintian: no error or warning"
+    not_ok "lintian: no error or warning"
 fi
 sed 's/^/#   /' "$tmp/lintian"
 
@@ -68,11 +55,11 @@ for wanted in /usr/bin/lingerclose "$library" $pages; do
     if [ -n "$wanted" ] && grep -qx "$wanted" "$tmp/contents"; then
         pass "the package holds $wanted"
     else
-        fail "the package holds ${wanted:-the library in a lingerclose/ directory}"
+        not_ok "the package holds ${wanted:-the library in a lingerclose/ directory}"
     fi
 done
 if grep -q '\.la$' "$tmp/contents"; then
-    fail "the package holds no libtool archive"
+    not_ok "the package holds no libtool archive"
 else
     pass "the package holds no libtool archive"
 fi
@@ -83,7 +70,7 @@ dpkg-deb --extract "$deb" "$root" || exit 1
 if [ -n "$library" ] && grep -qaF "$library" "$root/usr/bin/lingerclose"; then
     pass "the launcher looks for the library at $library"
 else
-    fail "the launcher looks for the library at ${library:-its packaged path}"
+    not_ok "the launcher looks for the library at ${library:-its packaged path}"
 fi
 
 # The operators' examples name the packaged library (dh_compress may have
@@ -93,13 +80,14 @@ named=$(find "$root/usr/share/doc/lingerclose/examples" -type f -exec zcat -f {}
 if [ -n "$named" ] && [ "$named" = "$library" ]; then
     pass "the packaged examples name the packaged library"
 else
-    fail "the packaged examples name the packaged library; they name: ${named:-nothing}"
+    not_ok "the packaged examples name the packaged library; they name: ${named:-nothing}"
 fi
 
 # In a mount namespace of its own, the package's /usr laid over the
 # system's: the launcher and library run from the paths they were built for.
 cat >"$tmp/installed-run" <<'EOF'
 set -u
+. "$LC_TEST_LIB"
 root=$1 examples=$2 library=$3 tmp=$4
 mount -t overlay overlay -o "lowerdir=$root/usr:/usr" /usr || exit 77
 tries=20
@@ -111,51 +99,36 @@ serve() {
     shift
     "$@" "$examples/early-error-server" -n "$tries" >"$tmp/server.out" 2>"$log" &
     pid=$!
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/server.out")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "the server did not start"; cat "$log"; kill $pid; return 2; }
+    wait_ready "$tmp/server.out" $pid ||
+        { echo "the server did not start"; cat "$log"; stop_process $pid; return 2; }
     awk '$6 ~ /liblingerclose\.so$/ { print $6 }' "/proc/$pid/maps" | sort -u >"$tmp/mapped"
     { "$examples/upload-client" -p "$port" -n "$tries" -s 1000000
       echo $? >"$tmp/client.status"; } | sed 's/^/#   /'
     status=$(cat "$tmp/client.status")
-    kill $pid 2>/dev/null
-    # Bounded: a server that ignores the signal is killed after 10 s.
-    for _ in $(seq 100); do
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 $pid 2>/dev/null
-    wait $pid 2>/dev/null
+    stop_process $pid
     return $status
 }
 
-failed=0
 if serve "$tmp/plain.err" env; then
-    echo "not ok - without the library the server loses responses"
-    failed=1
+    not_ok "without the library the server loses responses"
 else
-    echo "ok - without the library the server loses responses"
+    pass "without the library the server loses responses"
 fi
 if serve "$tmp/installed.err" /usr/bin/lingerclose --log=debug --; then
-    echo "ok - under the packaged launcher every response arrives"
+    pass "under the packaged launcher every response arrives"
 else
-    echo "not ok - under the packaged launcher every response arrives"
-    failed=1
+    not_ok "under the packaged launcher every response arrives"
 fi
 if [ "$(cat "$tmp/mapped")" = "$library" ]; then
-    echo "ok - the server ran with the packaged library $library"
+    pass "the server ran with the packaged library $library"
 else
-    echo "not ok - the server ran with the packaged library $library (mapped: $(cat "$tmp/mapped"))"
-    failed=1
+    not_ok "the server ran with the packaged library $library (mapped: $(cat "$tmp/mapped"))"
 fi
-exit $failed
+checks_done
 EOF
 if unshare --mount true 2>/dev/null; then
-    unshare --mount --propagation private sh "$tmp/installed-run" "$root" "$examples" "$library" \
+    LC_TEST_LIB="$(cd "$(dirname "$0")/../lib" && pwd)/test-lib.sh" \
+        unshare --mount --propagation private sh "$tmp/installed-run" "$root" "$examples" "$library" \
         "$tmp"
     status=$?
 else
@@ -164,11 +137,12 @@ fi
 case $status in
     0) ;;
     77)
-        echo "SKIP: the packaged launcher was not run: laying the package over /usr needs root" \
-            "(unshare --mount) and overlayfs" >&2
-        [ $failed -eq 0 ] && exit 77
+        [ "$failures" -eq 0 ] && skip "the packaged launcher was not run: laying the package over" \
+            "/usr needs root (unshare --mount) and overlayfs"
+        skip_check "the packaged launcher runs" \
+            "laying the package over /usr needs root (unshare --mount) and overlayfs"
         ;;
-    *) failed=1 ;;
+    *) not_ok "the packaged launcher runs as installed" ;;
 esac
 
-exit $failed
+checks_done

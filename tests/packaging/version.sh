@@ -16,26 +16,20 @@ fi
 unset LD_PRELOAD JOURNAL_STREAM LINGERCLOSE_MODE LINGERCLOSE_LOG LINGERCLOSE_LOG_TARGET \
     LINGERCLOSE_STATS_FILE LINGERCLOSE_STATS_INTERVAL
 
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-
-failed=0
+use_tmpdir version
 
 # same WHAT FOUND: FOUND must be the version of configure.ac.
 same() {
     if [ "$2" = "$version" ]; then
-        echo "ok - $1: $2"
+        pass "$1: $2"
     else
-        echo "not ok - $1: '$2', configure.ac says $version"
-        failed=1
+        not_ok "$1: '$2', configure.ac says $version"
     fi
 }
 
 version=$(sed -n 's/^AC_INIT(\[lingerclose\], *\[\([^]]*\)\].*/\1/p' "$srcdir/configure.ac")
 if [ -z "$version" ]; then
-    echo "not ok - no version in AC_INIT([lingerclose], [VERSION], ...) of $srcdir/configure.ac"
-    exit 1
+    fail "no version in AC_INIT([lingerclose], [VERSION], ...) of $srcdir/configure.ac"
 fi
 echo "# configure.ac: $version"
 
@@ -53,7 +47,7 @@ if grep -q lingerclose_info "$LC_LIBRARY"; then
     same "the library's stats file (lingerclose_info)" \
         "$(sed -n 's/^lingerclose_info{.*version="\([^"]*\)".*/\1/p' "$tmp/stats.prom" 2>/dev/null)"
 else
-    echo "ok - the library's stats file # SKIP this library writes no stats file"
+    skip_check "the library's stats file" "this library writes no stats file"
 fi
 
 # Native or not, the package's version starts with the upstream one.
@@ -69,4 +63,4 @@ for page in "$srcdir"/doc/*.[1-8]; do
         "$(sed -n 's/^\.TH .*"lingerclose \([^"]*\)".*/\1/p' "$page" | head -n 1)"
 done
 
-exit $failed
+checks_done

@@ -24,16 +24,9 @@ command -v tcpserver >/dev/null ||
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 export ASAN_OPTIONS
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-inetd-helpers.XXXXXX") || fail "mktemp failed"
-inetd_pid=
-stop_inetd() {
-    [ -n "$inetd_pid" ] || return 0
-    kill "$inetd_pid" 2>/dev/null
-    wait_bounded "$inetd_pid" 10 || fail "the inetd (pid $inetd_pid) did not stop"
-    inetd_pid=
-}
-trap 'stop_inetd; rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+use_tmpdir inetd-helpers
+daemon_pid=
+at_exit 'stop_process "$daemon_pid"'
 
 cat >"$tmp/service.sh" <<'SCRIPT'
 read a
@@ -89,15 +82,7 @@ sys.stdout.write(out.decode("utf-8", "replace") + ("RESET\n" if reset else ""))
 PY
 }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-listening() { # PORT
-    grep -qi ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp
-}
-
-# start_inetd xinetd|tcpserver yes|no: sets $port and $inetd_pid
+# start_inetd xinetd|tcpserver yes|no: sets $port and $daemon_pid
 start_inetd() {
     port=$(free_port)
     preload=
@@ -108,36 +93,30 @@ start_inetd() {
         [ -n "$preload" ] && lines=$(printf '%s\n\tenv         = LD_PRELOAD=%s ASAN_OPTIONS=%s' \
             "$lines" "$preload" "$ASAN_OPTIONS")
         xinetd_config lc-helpers "$port" /bin/sh "$lines" >"$tmp/xinetd.conf"
-        "$XINETD" -f "$tmp/xinetd.conf" -dontfork -pidfile "$tmp/xinetd.pid" >"$tmp/inetd.out" 2>&1 &
+        set -- "$1" "$XINETD" -f "$tmp/xinetd.conf" -dontfork -pidfile "$tmp/xinetd.pid"
         ;;
     tcpserver)
-        if [ -n "$preload" ]; then
-            tcpserver -q -R -H 127.0.0.1 "$port" env LD_PRELOAD="$preload" /bin/sh "$tmp/service.sh" \
-                >"$tmp/inetd.out" 2>&1 &
-        else
-            tcpserver -q -R -H 127.0.0.1 "$port" /bin/sh "$tmp/service.sh" >"$tmp/inetd.out" 2>&1 &
-        fi
+        set -- "$1" tcpserver -q -R -H 127.0.0.1 "$port" ${preload:+env LD_PRELOAD="$preload"} \
+            /bin/sh "$tmp/service.sh"
         ;;
     esac
-    inetd_pid=$!
-    for _ in $(seq 50); do
-        listening "$port" && return 0
-        sleep 0.1
-    done
+    inetd=$1
+    shift
+    start_daemon "$port" "$tmp/inetd.out" "$@" && return 0
     cat "$tmp/inetd.out" >&2
-    fail "$1 did not start listening on $port"
+    fail "$inetd did not start listening on $port"
 }
 
 for inetd in xinetd tcpserver; do
     start_inetd $inetd no
     without=$(client "$port" lines)
-    stop_inetd
+    stop_daemon "the inetd"
     [ "$without" = "$EXPECTED" ] || fail "$inetd without the library: the service's output: $without"
 
     start_inetd $inetd yes
     with=$(client "$port" lines)
     early=$(client "$port" upload)
-    stop_inetd
+    stop_daemon "the inetd"
     [ "$with" = "$EXPECTED" ] ||
         fail "$inetd: with the library the client received
 $with
@@ -159,6 +138,6 @@ done
 # Without the library the early answer is lost (or the last check proves nothing).
 start_inetd tcpserver no
 early=$(client "$port" upload)
-stop_inetd
+stop_daemon "the inetd"
 [ "$early" != early ] || fail "without the library the early answer arrived: the test proves nothing"
 echo "PASS: helpers leave the service's connection alone; the service's own end lingers"

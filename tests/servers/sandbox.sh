@@ -130,10 +130,9 @@ unit_filter() {
 filter_system_service="--allow-file $tmp/system-service.allow"
 filter_minus="--allow-file $tmp/system-service.allow --deny-file $tmp/privileged-resources.deny"
 
-failures=0 cells=0
+cells=0
 cell_failed() {
-    echo "FAIL: $cell: $*" >&2
-    failures=$((failures + 1))
+    not_ok "$cell: $*"
 }
 on_start_failure=cell_failed
 
@@ -207,7 +206,7 @@ run_cell() {
     fi
     # shellcheck disable=SC2046,SC2086
     if start_server custom $as_user "$LC_SECCOMP_RUN" $3 -- env $(library_env); then
-        check_cell "$(received "$4" "$5")"
+        check_cell "$(streamed "$4" "$5")"
     fi
     # nginx's master outlives a worker killed by the filter, and says so.
     grep -s 'exited on signal 31' "$tmp/nginx/error.log" >&2 && cell_failed "an nginx worker died of SIGSYS"
@@ -242,9 +241,7 @@ run_service_cell() { # run_service_cell FILTER_NAME
     configure_server() { xinetd_configure; }
     exec_server() { xinetd_exec; }
     start_server custom || { check_stopped; return; }
-    "$LC_UPLOAD_CLIENT" -p "$port" -n "$TRIES" -s "$BODY" >"$tmp/client.out" 2>&1
-    cat "$tmp/client.out" >&2
-    check_cell "$(sed -n 's/^responses received: \([0-9]*\) of .*/\1/p' "$tmp/client.out")"
+    check_cell "$(received "$LC_UPLOAD_CLIENT" -p "$port" -n "$TRIES" -s "$BODY")"
     # xinetd reports each service process that ended, and how (a process
     # still finishing its lingering closes has not ended yet).
     for _ in $(seq 150); do
