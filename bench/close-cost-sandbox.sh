@@ -71,9 +71,9 @@ case $hog_count in '' | *[!0-9]*) echo "$me: SANDBOX_HOGS must be a whole number
 
 log() { echo "$me: $*" >&2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-sandbox.XXXXXX")
+use_tmpdir bench-sandbox
 hogs=()
-trap 'kill "${hogs[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
+at_exit 'kill "${hogs[@]}" 2>/dev/null'
 
 close_cost=${CLOSE_COST:-$(command -v close-cost || true)}
 if [ -z "$close_cost" ]; then

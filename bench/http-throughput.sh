@@ -67,15 +67,11 @@ fi
 
 log() { echo "http-throughput: $*" >&2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-http.XXXXXX")
+use_tmpdir bench-http
+trap 'exit 130' INT TERM
 chmod 755 "$tmp" # nginx workers may run as nobody
 . "$here/nginx-instance.sh"
-cleanup() {
-    nginx_stop_all 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+at_exit 'nginx_stop_all 2>/dev/null'
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
 hz=$(getconf CLK_TCK)
