@@ -118,14 +118,14 @@ stop_process() {
 
 # wait_ready FILE PID [SECONDS]: waits until the server PID has written its
 # readiness line to FILE, "listening on 127.0.0.1:PORT" (the test programs'
-# older "PORT n" is read too), and sets $port. False if the server ended
+# older "PORT n", with more fields after it, is read too), and sets $port. False if the server ended
 # first or SECONDS (20) passed.
 wait_ready() {
     port=
     _deadline=$(($(date +%s) + ${3:-20}))
     while :; do
         port=$(sed -n -e 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
-            -e 's/^PORT \([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null | head -n 1)
+            -e 's/^PORT \([0-9][0-9]*\)\( .*\)\{0,1\}$/\1/p' "$1" 2>/dev/null | head -n 1)
         [ -n "$port" ] && return 0
         kill -0 "$2" 2>/dev/null || return 1
         [ "$(date +%s)" -ge "$_deadline" ] && return 1
