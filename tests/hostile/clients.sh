@@ -123,11 +123,7 @@ expect_seen crowd
 sleep 1.1
 usage
 say "after the phases: fds $fds, drain thread fds $drain_fds, threads $threads, VmRSS $rss_kb kB"
-[ "$fds" = "$base_fds" ] || not_ok "descriptors: $fds now, $base_fds after the warm-up"
-[ "$drain_fds" = "$base_drain_fds" ] || not_ok "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
-[ "$threads" = "$base_threads" ] || not_ok "threads: $threads now, $base_threads after the warm-up"
-[ "$rss_kb" -le $((base_rss_kb + RSS_TOLERANCE_KB)) ] ||
-    not_ok "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
+expect_baseline
 
 # The crowd's own fallbacks, where the library writes a stats file; the
 # exit summary below counts the warm-up's too.

@@ -79,11 +79,7 @@ done
 sleep 1.1 # a fresh stats file
 usage
 say "at the end: fds $fds, drain thread fds $drain_fds, threads $threads, VmRSS $rss_kb kB (max $max_rss_kb kB)"
-[ "$fds" = "$base_fds" ] || not_ok "descriptors: $fds now, $base_fds after the warm-up"
-[ "$drain_fds" = "$base_drain_fds" ] || not_ok "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
-[ "$threads" = "$base_threads" ] || not_ok "threads: $threads now, $base_threads after the warm-up"
-[ "$rss_kb" -le $((base_rss_kb + RSS_TOLERANCE_KB)) ] ||
-    not_ok "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
+expect_baseline
 [ -f "$stats_file" ] && cp "$stats_file" "$tmp/final.prom"
 
 server_stop

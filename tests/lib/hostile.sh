@@ -101,6 +101,18 @@ usage() {
     rss_kb=$(field rss-kb "$tmp/usage")
 }
 
+# expect_baseline: after usage, the server holds the descriptors and
+# threads it held after the warm-up (base_fds, base_drain_fds,
+# base_threads), and its resident memory is within RSS_TOLERANCE_KB of
+# base_rss_kb.
+expect_baseline() {
+    [ "$fds" = "$base_fds" ] || not_ok "descriptors: $fds now, $base_fds after the warm-up"
+    [ "$drain_fds" = "$base_drain_fds" ] || not_ok "drain thread descriptors: $drain_fds now, $base_drain_fds after the warm-up"
+    [ "$threads" = "$base_threads" ] || not_ok "threads: $threads now, $base_threads after the warm-up"
+    [ "$rss_kb" -le $((base_rss_kb + RSS_TOLERANCE_KB)) ] ||
+        not_ok "VmRSS: $rss_kb kB now, $base_rss_kb kB after the warm-up (tolerance $RSS_TOLERANCE_KB kB)"
+}
+
 # Waits (at most SECONDS) until the drain thread holds no socket, i.e. its
 # descriptor count is back to BASE. False on time-out.
 drains_settle() {
