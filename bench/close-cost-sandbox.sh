@@ -8,7 +8,7 @@
 # library leaves the thread SCHED_OTHER. This measures the difference.
 #
 # Runs bench/close-cost (see its header) alternately without a filter
-# ("open") and under tests/seccomp-run with a filter that allows every
+# ("open") and under tests/servers/seccomp-run with a filter that allows every
 # system call systemd knows (@known, so the filter itself refuses nothing)
 # in ABBA order, and reports for each mode the median and min-max over the
 # runs of:
@@ -30,7 +30,7 @@
 # thread): 3 (SCHED_BATCH) is expected without the filter, 0 (SCHED_OTHER)
 # under it, 3 in filter_batch; anything else fails the run (status 1).
 #
-#   LC_LIBRARY=/path/to/liblingerclose.so LC_SECCOMP_RUN=/path/to/tests/seccomp-run \
+#   LC_LIBRARY=/path/to/liblingerclose.so LC_SECCOMP_RUN=/path/to/tests/servers/seccomp-run \
 #       bench/close-cost-sandbox.sh [--quick]
 #
 # Environment: LC_LIBRARY and LC_SECCOMP_RUN (required; seccomp-run is
@@ -54,7 +54,7 @@ bench_require_library
 export LC_LIBRARY
 bench_require_tools "apt-get install systemd procps" systemd-analyze pgrep
 [ -x "${LC_SECCOMP_RUN:-}" ] || {
-    echo "$me: set LC_SECCOMP_RUN to tests/seccomp-run (built by make check TESTS= with libseccomp-dev)" >&2
+    echo "$me: set LC_SECCOMP_RUN to tests/servers/seccomp-run (built by make check TESTS= with libseccomp-dev)" >&2
     exit 1
 }
 
@@ -71,9 +71,9 @@ case $hog_count in '' | *[!0-9]*) echo "$me: SANDBOX_HOGS must be a whole number
 
 log() { echo "$me: $*" >&2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-sandbox.XXXXXX")
+use_tmpdir bench-sandbox
 hogs=()
-trap 'kill "${hogs[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
+at_exit 'kill "${hogs[@]}" 2>/dev/null'
 
 close_cost=${CLOSE_COST:-$(command -v close-cost || true)}
 if [ -z "$close_cost" ]; then

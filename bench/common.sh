@@ -1,10 +1,15 @@
-# What the benchmark scripts share (sourced by bench/http-throughput.sh and
-# bench/early-error.sh; bash). Set `me` (the name for messages) first.
+# What the benchmark scripts share (sourced by bench/http-throughput.sh,
+# bench/early-error.sh and bench/close-cost-sandbox.sh; bash). Set `me`
+# (the name for messages) first. The tests' library gives them their
+# temporary directory (use_tmpdir, at_exit) and servers' readiness
+# (wait_ready, stop_process).
 #
 #   bench_args "$@"             --quick sets quick=1, anything else is a usage error
 #   bench_require_library       LC_LIBRARY set and readable; made absolute
 #   bench_require_tools HINT T...   each T on PATH, else exit with the apt-get HINT
 #   stats                       numbers on stdin -> "median min max"
+
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/test-lib.sh"
 
 quick=0
 bench_args() {

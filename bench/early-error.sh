@@ -57,23 +57,22 @@ configs=(ee_nolib ee_lib nginx_linger prefork_linger prefork_lib)
 
 log() { echo "early-error: $*" >&2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-early.XXXXXX")
+use_tmpdir bench-early
+trap 'exit 130' INT TERM
 chmod 755 "$tmp" # nginx workers may run as nobody
 . "$here/nginx-instance.sh"
-declare -A server_pid port
-cleanup() {
+declare -A server_pids server_port
+stop_servers() {
     local c
-    for c in "${!server_pid[@]}"; do
-        kill -TERM "${server_pid[$c]}" 2>/dev/null
+    for c in "${!server_pids[@]}"; do
+        kill -TERM "${server_pids[$c]}" 2>/dev/null
     done
-    for c in "${!server_pid[@]}"; do
-        wait "${server_pid[$c]}" 2>/dev/null
+    for c in "${!server_pids[@]}"; do
+        wait "${server_pids[$c]}" 2>/dev/null
     done
     nginx_stop_all 2>/dev/null
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+at_exit stop_servers
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
 
@@ -92,7 +91,7 @@ build early-error-server "$here/../examples/early-error-server.c"
 # "listening on 127.0.0.1:PORT". SIGPIPE is ignored for it (a client cut
 # at the deadline must not kill examples/early-error-server mid-write).
 start_server() {
-    local name=$1 preload=$2 _ p
+    local name=$1 preload=$2
     shift 2
     if [ "$preload" = 1 ]; then
         (trap '' PIPE; LD_PRELOAD="$LC_LIBRARY" LINGERCLOSE_LOG=info exec "$@") \
@@ -100,15 +99,11 @@ start_server() {
     else
         (trap '' PIPE; exec "$@") >"$tmp/$name.out" 2>"$tmp/$name.err" &
     fi
-    server_pid[$name]=$!
-    for _ in $(seq 50); do
-        p=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/$name.out")
-        if [ -n "$p" ]; then
-            port[$name]=$p
-            return 0
-        fi
-        sleep 0.1
-    done
+    server_pids[$name]=$!
+    if wait_ready "$tmp/$name.out" "${server_pids[$name]}"; then
+        server_port[$name]=$port
+        return 0
+    fi
     log "$name did not start:"
     cat "$tmp/$name.err" >&2
     exit 1
@@ -119,7 +114,7 @@ start_server ee_lib 1 "$tmp/early-error-server"
 start_server prefork_linger 0 "$tmp/prefork-server" -w "$prefork_workers" -m linger
 start_server prefork_lib 1 "$tmp/prefork-server" -w "$prefork_workers" -m close
 nginx_start nginx_linger "$tmp/nginx" on 1k "$nginx_workers"
-port[nginx_linger]=${nginx_port[nginx_linger]}
+server_port[nginx_linger]=${nginx_port[nginx_linger]}
 log "$clients clients, $body-byte bodies in $chunk-byte chunks every $interval us," \
     "SO_SNDBUF $sndbuf; ${duration} s per run, $rounds rounds; nginx $nginx_workers worker(s)," \
     "prefork $prefork_workers workers"
@@ -127,7 +122,7 @@ log "$clients clients, $body-byte bodies in $chunk-byte chunks every $interval u
 # run CONFIG -> "correct attempts seconds rate reset pipe timeout other wrong p50 p99"
 run() {
     local out
-    out=$("$tmp/early-error-load" -p "${port[$1]}" -c "$clients" -d "$duration" -s "$body" \
+    out=$("$tmp/early-error-load" -p "${server_port[$1]}" -c "$clients" -d "$duration" -s "$body" \
         -k "$chunk" -i "$interval" -b "$sndbuf" 2>/dev/null | sed -n 's/^EARLY //p')
     echo "${out:-0 0 $duration 0 0 0 0 0 0 0 0}"
     # Let what the cut left behind (lingering workers, drains) end.
@@ -196,9 +191,9 @@ ratio early_ratio_ee_lib_vs_nginx_linger ee_lib nginx_linger "" \
 
 # What the library did in prefork_lib (its workers print a summary as they
 # exit).
-kill -TERM "${server_pid[prefork_lib]}" 2>/dev/null
-wait "${server_pid[prefork_lib]}" 2>/dev/null
-unset "server_pid[prefork_lib]"
+kill -TERM "${server_pids[prefork_lib]}" 2>/dev/null
+wait "${server_pids[prefork_lib]}" 2>/dev/null
+unset "server_pids[prefork_lib]"
 grep -h '^lingerclose.*summary' "$tmp/prefork_lib.err" | sed 's/^/early-error: prefork_lib: /' >&2
 grep -h '^lingerclose.*summary' "$tmp/prefork_lib.err" | awk '
     { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "closes") c += kv[2]; if (kv[1] == "lingering") l += kv[2] } }

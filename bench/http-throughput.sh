@@ -9,7 +9,7 @@
 #                  the library does for these connections), no library;
 #                  "close" load only, for reference
 #   lib_sandbox    as lib, under a seccomp filter that allows every system
-#   nolib_sandbox  call (tests/seccomp-run, systemd's @known), so that the
+#   nolib_sandbox  call (tests/servers/seccomp-run, systemd's @known), so that the
 #                  library's drain thread stays SCHED_OTHER; and nolib under
 #                  the same filter, for what the filter costs by itself;
 #                  only with HTTP_SANDBOX=1 (see bench/close-cost-sandbox.sh)
@@ -59,7 +59,7 @@ loads="close keepalive"
 declare -A configs=([close]="nolib lib nginx_linger nginx_always" [keepalive]="nolib lib nginx_linger")
 sandbox=${HTTP_SANDBOX:-0}
 if [ "$sandbox" = 1 ]; then
-    [ -x "${LC_SECCOMP_RUN:-}" ] || { echo "$me: HTTP_SANDBOX=1 needs LC_SECCOMP_RUN (tests/seccomp-run)" >&2; exit 1; }
+    [ -x "${LC_SECCOMP_RUN:-}" ] || { echo "$me: HTTP_SANDBOX=1 needs LC_SECCOMP_RUN (tests/servers/seccomp-run)" >&2; exit 1; }
     bench_require_tools "apt-get install systemd" systemd-analyze
     configs[close]+=" lib_sandbox nolib_sandbox lib_sandbox_batch"
     configs[keepalive]+=" lib_sandbox nolib_sandbox lib_sandbox_batch"
@@ -67,15 +67,11 @@ fi
 
 log() { echo "http-throughput: $*" >&2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-bench-http.XXXXXX")
+use_tmpdir bench-http
+trap 'exit 130' INT TERM
 chmod 755 "$tmp" # nginx workers may run as nobody
 . "$here/nginx-instance.sh"
-cleanup() {
-    nginx_stop_all 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+at_exit 'nginx_stop_all 2>/dev/null'
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
 hz=$(getconf CLK_TCK)

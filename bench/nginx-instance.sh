@@ -2,7 +2,8 @@
 # and bench/early-error.sh; bash). Each instance lives in its own directory
 # (configuration from bench/nginx.conf.in, pid file, logs, temporary files),
 # listens on 127.0.0.1 on a free port and runs in the foreground as a child
-# of the calling shell:
+# of the calling shell (free_port, wait_listening and stop_process are the
+# tests' library's, which bench/common.sh sources):
 #   nginx -p DIR -e DIR/error.log -c DIR/nginx.conf -g 'daemon off;'
 #
 #   nginx_start NAME DIR LINGERING MAX_BODY WORKERS [LIBRARY [WRAPPER...]]
@@ -16,20 +17,6 @@
 declare -gA nginx_pid nginx_port nginx_dir
 nginx_template=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/nginx.conf.in
 
-# A port outside the ephemeral range (so that no client connection takes
-# it) that nothing uses.
-nginx_free_port() {
-    local p _
-    for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 12000))
-        if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
-
 nginx_start() {
     local name=$1 dir=$2 lingering=$3 max_body=$4 workers=$5 library=${6:-} p _ pid
     local wrapper=("${@:7}") preload=()
@@ -40,25 +27,20 @@ nginx_start() {
     head -c 612 /dev/zero | tr '\0' 'x' >"$dir/www/index.html"
     chmod 644 "$dir/www/index.html"
     for _ in 1 2 3 4 5; do
-        p=$(nginx_free_port) || break
+        p=$(free_port)
         sed -e "s|@DIR@|$dir|g; s|@PORT@|$p|g; s|@WORKERS@|$workers|g" \
             -e "s|@LINGERING@|$lingering|g; s|@MAX_BODY@|$max_body|g" \
             "$nginx_template" >"$dir/nginx.conf"
         "${wrapper[@]}" "${preload[@]}" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' \
             >"$dir/stdout" 2>"$dir/stderr" &
         pid=$!
-        for _ in $(seq 50); do
-            if [ -n "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
-                nginx_pid[$name]=$pid
-                nginx_port[$name]=$p
-                nginx_dir[$name]=$dir
-                return 0
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -TERM "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        if wait_listening "$p" "$pid" 5; then
+            nginx_pid[$name]=$pid
+            nginx_port[$name]=$p
+            nginx_dir[$name]=$dir
+            return 0
+        fi
+        stop_process "$pid"
     done
     echo "nginx ($name) did not start:" >&2
     cat "$dir/stderr" "$dir/error.log" >&2 2>/dev/null
