@@ -49,8 +49,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 me=close-cost-sandbox
 . "$here/common.sh"
-bench_args "$@"
-bench_require_library
+bench_init "$@"
 export LC_LIBRARY
 bench_require_tools "apt-get install systemd procps" systemd-analyze pgrep
 bench_require_seccomp_run

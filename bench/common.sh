@@ -4,6 +4,7 @@
 # temporary directory (use_tmpdir, at_exit) and servers' readiness
 # (wait_ready, stop_process).
 #
+#   bench_init "$@"             bench_args, then bench_require_library: how every script starts
 #   bench_args "$@"             --quick sets quick=1, anything else is a usage error
 #   bench_rounds PREFIX         rounds and duration (s per run) from PREFIX_ROUNDS and
 #                               PREFIX_DURATION: 5 rounds of 3 s, with --quick 2 of 1 s
@@ -33,6 +34,11 @@ bench_args() {
         *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
         esac
     done
+}
+
+bench_init() {
+    bench_args "$@"
+    bench_require_library
 }
 
 bench_rounds() {

@@ -35,8 +35,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 me=early-error
 . "$here/common.sh"
-bench_args "$@"
-bench_require_library
+bench_init "$@"
 bench_require_tools "apt-get install nginx-light iproute2 gcc" nginx ss "${CC:-cc}"
 
 bench_rounds EARLY

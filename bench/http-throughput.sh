@@ -41,8 +41,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 me=http-throughput
 . "$here/common.sh"
-bench_args "$@"
-bench_require_library
+bench_init "$@"
 bench_require_tools "apt-get install nginx-light wrk iproute2" nginx wrk ss
 
 bench_rounds HTTP
