@@ -49,14 +49,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 me=close-cost-sandbox
 . "$here/common.sh"
-bench_args "$@"
-bench_require_library
+bench_init "$@"
 export LC_LIBRARY
 bench_require_tools "apt-get install systemd procps" systemd-analyze pgrep
-[ -x "${LC_SECCOMP_RUN:-}" ] || {
-    echo "$me: set LC_SECCOMP_RUN to tests/servers/seccomp-run (built by make check TESTS= with libseccomp-dev)" >&2
-    exit 1
-}
+bench_require_seccomp_run
 
 if [ $quick = 1 ]; then
     pairs=${SANDBOX_PAIRS:-2}
@@ -69,7 +65,6 @@ case $pairs in '' | *[!0-9]* | 0) echo "$me: SANDBOX_PAIRS must be a positive wh
 hog_count=${SANDBOX_HOGS:-0}
 case $hog_count in '' | *[!0-9]*) echo "$me: SANDBOX_HOGS must be a whole number (0 or more), not '$hog_count'" >&2; exit 2 ;; esac
 
-log() { echo "$me: $*" >&2; }
 
 use_tmpdir bench-sandbox
 hogs=()

@@ -105,6 +105,9 @@ static const char *const kind_names[K_COUNT] = {
 
 /* ---- small helpers ---------------------------------------------------- */
 
+/* Not progs' die(): the copies of this program that it runs at once share
+ * one stderr, so each line names its process, and whatever errno says is
+ * added when it says anything. */
 static void die(const char *fmt, ...)
 {
     va_list ap;

@@ -149,6 +149,9 @@ static void progress(const char *fmt, ...)
     va_end(ap);
 }
 
+/* Not progs' die(): the server and the client half of this program share
+ * one stderr, so each line names its role (as progress() does), and
+ * whatever errno says is added when it says anything. */
 __attribute__((noreturn)) static void die(const char *fmt, ...)
 {
     va_list ap;

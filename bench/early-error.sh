@@ -35,17 +35,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 me=early-error
 . "$here/common.sh"
-bench_args "$@"
-bench_require_library
+bench_init "$@"
 bench_require_tools "apt-get install nginx-light iproute2 gcc" nginx ss "${CC:-cc}"
 
-if [ $quick = 1 ]; then
-    rounds=${EARLY_ROUNDS:-2}
-    duration=${EARLY_DURATION:-1}
-else
-    rounds=${EARLY_ROUNDS:-5}
-    duration=${EARLY_DURATION:-3}
-fi
+bench_rounds EARLY
 clients=${EARLY_CLIENTS:-64}
 body=${EARLY_BODY:-262144}
 chunk=${EARLY_CHUNK:-16384}
@@ -55,12 +48,7 @@ prefork_workers=${EARLY_PREFORK_WORKERS:-4}
 nginx_workers=${HTTP_WORKERS:-1}
 configs=(ee_nolib ee_lib nginx_linger prefork_linger prefork_lib)
 
-log() { echo "early-error: $*" >&2; }
-
-use_tmpdir bench-early
-trap 'exit 130' INT TERM
-chmod 755 "$tmp" # nginx workers may run as nobody
-. "$here/nginx-instance.sh"
+bench_nginx_tmpdir bench-early
 declare -A server_pids server_port
 stop_servers() {
     local c
@@ -73,8 +61,6 @@ stop_servers() {
     nginx_stop_all 2>/dev/null
 }
 at_exit stop_servers
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
 
 build() { # build NAME SOURCE [CFLAGS...]
     local name=$1 source=$2
@@ -146,17 +132,7 @@ for r in $(seq "$rounds"); do
     done
 done
 
-series() { # series ARRAY CONFIG
-    local -n a=$1
-    local r
-    for r in $(seq "$rounds"); do echo "${a[$2,$r]}"; done
-}
-
-dat=/dev/null
-if [ -n "${BENCH_OUT:-}" ]; then
-    mkdir -p "$BENCH_OUT"
-    dat=$BENCH_OUT/early-error.dat
-fi
+bench_dat early-error.dat
 {
     echo "# $clients clients, $body-byte bodies ($chunk every $interval us, SO_SNDBUF $sndbuf), ${duration} s x $rounds rounds"
     echo "# config rate_median rate_min rate_max p50_ms p99_ms correct_fraction"
@@ -174,14 +150,10 @@ done
 
 # ratio NAME A B [TARGET [NOTE]] -> median over rounds of rate A / rate B
 ratio() {
-    local name=$1 a=$2 b=$3 target=${4:-} note=${5:-} med lo hi verdict=""
-    read -r med lo hi < <(for r in $(seq "$rounds"); do
-        awk -v a="${rate[$a,$r]}" -v b="${rate[$b,$r]}" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }'
-    done | stats)
-    [ -n "$target" ] && verdict=$(awk -v m="$med" -v t="$target" \
-        'BEGIN { printf ", target >= %s: %s", t, (m >= t ? "met" : "MISSED") }')
+    local name=$1 a=$2 b=$3 target=${4:-} note=${5:-} med lo hi
+    read -r med lo hi < <(round_ratios rate "$a" "$b")
     printf 'RESULT %s %.2f x median of %d per-round ratios %s/%s, spread %.2f-%.2f%s%s\n' \
-        "$name" "$med" "$rounds" "$a" "$b" "$lo" "$hi" "$verdict" "$note"
+        "$name" "$med" "$rounds" "$a" "$b" "$lo" "$hi" "$(verdict "$med" "$target")" "$note"
 }
 ratio early_ratio_prefork_lib_vs_prefork_linger prefork_lib prefork_linger 5
 ratio early_ratio_prefork_lib_vs_nginx_linger prefork_lib nginx_linger "" \
@@ -195,6 +167,5 @@ kill -TERM "${server_pids[prefork_lib]}" 2>/dev/null
 wait "${server_pids[prefork_lib]}" 2>/dev/null
 unset "server_pids[prefork_lib]"
 grep -h '^lingerclose.*summary' "$tmp/prefork_lib.err" | sed 's/^/early-error: prefork_lib: /' >&2
-grep -h '^lingerclose.*summary' "$tmp/prefork_lib.err" | awk '
-    { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "closes") c += kv[2]; if (kv[1] == "lingering") l += kv[2] } }
-    END { if (c) printf "RESULT early_lib_lingering_closes %d closes lingered of %d seen by the library in prefork_lib (all runs)\n", l, c }'
+lingering_summary early_lib_lingering_closes "seen by the library in prefork_lib (all runs)" \
+    "$tmp/prefork_lib.err"

@@ -41,17 +41,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 me=http-throughput
 . "$here/common.sh"
-bench_args "$@"
-bench_require_library
+bench_init "$@"
 bench_require_tools "apt-get install nginx-light wrk iproute2" nginx wrk ss
 
-if [ $quick = 1 ]; then
-    rounds=${HTTP_ROUNDS:-2}
-    duration=${HTTP_DURATION:-1}
-else
-    rounds=${HTTP_ROUNDS:-5}
-    duration=${HTTP_DURATION:-3}
-fi
+bench_rounds HTTP
 workers=${HTTP_WORKERS:-1}
 threads=${HTTP_WRK_THREADS:-1}
 conns=${HTTP_WRK_CONNECTIONS:-50}
@@ -59,21 +52,14 @@ loads="close keepalive"
 declare -A configs=([close]="nolib lib nginx_linger nginx_always" [keepalive]="nolib lib nginx_linger")
 sandbox=${HTTP_SANDBOX:-0}
 if [ "$sandbox" = 1 ]; then
-    [ -x "${LC_SECCOMP_RUN:-}" ] || { echo "$me: HTTP_SANDBOX=1 needs LC_SECCOMP_RUN (tests/servers/seccomp-run)" >&2; exit 1; }
+    bench_require_seccomp_run
     bench_require_tools "apt-get install systemd" systemd-analyze
     configs[close]+=" lib_sandbox nolib_sandbox lib_sandbox_batch"
     configs[keepalive]+=" lib_sandbox nolib_sandbox lib_sandbox_batch"
 fi
 
-log() { echo "http-throughput: $*" >&2; }
-
-use_tmpdir bench-http
-trap 'exit 130' INT TERM
-chmod 755 "$tmp" # nginx workers may run as nobody
-. "$here/nginx-instance.sh"
+bench_nginx_tmpdir bench-http
 at_exit 'nginx_stop_all 2>/dev/null'
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null
 hz=$(getconf CLK_TCK)
 
 cat >"$tmp/report.lua" <<'LUA'
@@ -160,27 +146,18 @@ for r in $(seq "$rounds"); do
 done
 
 # Results.
-dat=/dev/null
-if [ -n "${BENCH_OUT:-}" ]; then
-    mkdir -p "$BENCH_OUT"
-    dat=$BENCH_OUT/http-throughput.dat
-fi
+bench_dat http-throughput.dat
 {
     echo "# nginx $workers worker(s), wrk -t$threads -c$conns -d${duration}s, $rounds rounds; req/s median min max; latency and CPU medians"
     echo "# config load rps_median rps_min rps_max p50_us p99_us cpu_us_per_req"
 } >"$dat"
-series() { # series ARRAY CONFIG LOAD -> the per-round values, one a line
-    local -n a=$1
-    local r
-    for r in $(seq "$rounds"); do echo "${a[$2,$3,$r]}"; done
-}
 note="median of $rounds rounds of wrk -t$threads -c$conns -d${duration}s"
 for l in $loads; do
     for c in ${configs[$l]}; do
-        read -r med lo hi < <(series rps $c $l | stats)
-        read -r m50 _ _ < <(series p50 $c $l | stats)
-        read -r m99 lo99 hi99 < <(series p99 $c $l | stats)
-        read -r mcpu locpu hicpu < <(series cpu $c $l | stats)
+        read -r med lo hi < <(series rps "$c,$l" | stats)
+        read -r m50 _ _ < <(series p50 "$c,$l" | stats)
+        read -r m99 lo99 hi99 < <(series p99 "$c,$l" | stats)
+        read -r mcpu locpu hicpu < <(series cpu "$c,$l" | stats)
         printf 'RESULT http_rps_%s_%s %.0f req/s %s, spread %.0f-%.0f, wrk errors %d\n' \
             "$c" "$l" "$med" "$note" "$lo" "$hi" "${errs[$c,$l]}"
         printf 'RESULT http_p50_%s_%s %.0f us median of %d\n' "$c" "$l" "$m50" "$rounds"
@@ -193,15 +170,10 @@ for l in $loads; do
 done
 # ratio NAME ARRAY LOAD A B [TARGET] -> median over rounds of A/B
 ratio() {
-    local name=$1 arr=$2 l=$3 a=$4 b=$5 target=${6:-} med lo hi verdict=""
-    local -n v=$arr
-    read -r med lo hi < <(for r in $(seq "$rounds"); do
-        awk -v a="${v[$a,$l,$r]}" -v b="${v[$b,$l,$r]}" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }'
-    done | stats)
-    [ -n "$target" ] && verdict=$(awk -v m="$med" -v t="$target" \
-        'BEGIN { printf ", target >= %s: %s", t, (m >= t ? "met" : "MISSED") }')
+    local name=$1 arr=$2 l=$3 a=$4 b=$5 target=${6:-} med lo hi
+    read -r med lo hi < <(round_ratios "$arr" "$a,$l" "$b,$l")
     printf 'RESULT %s %.3f x median of %d per-round ratios, spread %.3f-%.3f%s\n' \
-        "$name" "$med" "$rounds" "$lo" "$hi" "$verdict"
+        "$name" "$med" "$rounds" "$lo" "$hi" "$(verdict "$med" "$target")"
 }
 for l in $loads; do
     ratio http_ratio_lib_vs_nginx_linger_$l rps $l lib nginx_linger 0.98
@@ -224,6 +196,5 @@ ratio http_ratio_cpu_lib_vs_nolib_keepalive cpu keepalive lib nolib
 # What the library did in the "lib" instance (its summary, printed when
 # nginx's processes exit).
 nginx_stop lib
-grep -h '^lingerclose.*summary' "$tmp/lib/error.log" "$tmp/lib/stderr" 2>/dev/null | awk '
-    { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "closes") c += kv[2]; if (kv[1] == "lingering") l += kv[2] } }
-    END { if (c) printf "RESULT http_lib_lingering_closes %d closes lingered of %d seen by the library in the lib instance (all runs)\n", l, c }'
+lingering_summary http_lib_lingering_closes "seen by the library in the lib instance (all runs)" \
+    "$tmp/lib/error.log" "$tmp/lib/stderr"

@@ -16,6 +16,8 @@
 
 #include "progs.h"
 
+int die_status = 2;
+
 void die(const char *fmt, ...)
 {
     char message[512];
@@ -24,7 +26,7 @@ void die(const char *fmt, ...)
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s: %s\n", program_invocation_short_name, message);
-    exit(2);
+    exit(die_status);
 }
 
 void die_errno(const char *what)

@@ -11,10 +11,13 @@
 
 /* ---- failing ------------------------------------------------------------ */
 
-/* One line, "PROGRAM: MESSAGE", on stderr, then exit status 2. */
+/* One line, "PROGRAM: MESSAGE", on stderr, then exit status die_status. */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same with what errno says: "PROGRAM: WHAT: REASON". */
 _Noreturn void die_errno(const char *what);
+/* 2, unless a program's own failures must stand apart from the status of
+ * the program it runs (seccomp-run: 125, as env(1) and nohup(1) do). */
+extern int die_status;
 
 /* ---- numbers and text from the command line ----------------------------- */
 

@@ -46,6 +46,8 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "progs/progs.h"
+
 #define MAX_CALLS 2048
 
 /* The ABIs systemd filters on this machine (seccomp_local_archs), the
@@ -66,12 +68,6 @@ struct call_set {
     size_t count;
 };
 
-static _Noreturn void die(const char *what)
-{
-    fprintf(stderr, "seccomp-run: %s\n", what);
-    exit(125);
-}
-
 static bool set_has(const struct call_set *set, int id)
 {
     for (size_t i = 0; i < set->count; i++)
@@ -83,10 +79,8 @@ static bool set_has(const struct call_set *set, int id)
 static void read_names(const char *path, struct call_set *set)
 {
     FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "seccomp-run: cannot read %s: %s\n", path, strerror(errno));
-        exit(125);
-    }
+    if (!f)
+        die("cannot read %s: %s", path, strerror(errno));
     char line[256];
     while (fgets(line, sizeof line, f)) {
         char *name = line + strspn(line, " \t");
@@ -127,19 +121,15 @@ static void add_rule(scmp_filter_ctx ctx, uint32_t action, int id, unsigned arg_
                        : seccomp_rule_add_exact(ctx, action, id, 0);
     if (rc != 0 && rc != -EDOM) {
         char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, id);
-        fprintf(stderr, "seccomp-run: cannot add a rule for %s: %s\n", name ? name : "?",
-                strerror(-rc));
-        exit(125);
+        die("cannot add a rule for %s: %s", name ? name : "?", strerror(-rc));
     }
 }
 
 static void load(scmp_filter_ctx ctx)
 {
     int rc = seccomp_load(ctx);
-    if (rc != 0) {
-        fprintf(stderr, "seccomp-run: seccomp_load failed: %s\n", strerror(-rc));
-        exit(125);
-    }
+    if (rc != 0)
+        die("seccomp_load failed: %s", strerror(-rc));
     seccomp_release(ctx);
 }
 
@@ -194,6 +184,7 @@ static void load_call_filter(const struct call_set *allow, const struct call_set
 
 int main(int argc, char **argv)
 {
+    die_status = 125; /* its own failures, told apart from the program's (see Exit above) */
     static struct call_set allow, deny;
     bool allow_list = false, native_only = false, mdwe = false;
     uint32_t negative = SCMP_ACT_KILL_PROCESS;
@@ -211,10 +202,9 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--errno") == 0) {
             negative = SCMP_ACT_ERRNO(EPERM);
         } else {
-            fprintf(stderr, "seccomp-run: unknown argument %s; usage: seccomp-run [--allow-file FILE]"
-                            " [--deny-file FILE] [--native-only] [--mdwe] [--errno] -- PROGRAM ARGS...\n",
-                    argv[i]);
-            return 125;
+            die("unknown argument %s; usage: seccomp-run [--allow-file FILE] [--deny-file FILE]"
+                " [--native-only] [--mdwe] [--errno] -- PROGRAM ARGS...",
+                argv[i]);
         }
     }
     if (i + 1 >= argc)

@@ -20,7 +20,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,22 +129,14 @@ int main(int argc, char **argv)
 {
     const char *how = NULL;
     int connections = 2;
-    static const struct option options[] = {
-        { "how", required_argument, NULL, 'h' },
-        { "connections", required_argument, NULL, 'n' },
-        { NULL, 0, NULL, 0 },
+    const struct pattern_option options[] = {
+        { .name = "how", .text = &how },
+        PATTERN_CONNECTIONS(connections),
+        { 0 },
     };
-    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
-        switch (c) {
-        case 'h': how = optarg; break;
-        case 'n': connections = atoi(optarg); break;
-        default: return 2;
-        }
-    }
-    if (!how) {
-        fprintf(stderr, "closefrom: --how=METHOD is required\n");
-        return 2;
-    }
+    pattern_options(argc, argv, options, "closefrom --how=METHOD [--connections N]");
+    if (!how)
+        die("--how=METHOD is required");
     if (strcmp(how, "close-loop") == 0)
         raise_descriptor_limit();
 

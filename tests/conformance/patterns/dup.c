@@ -21,7 +21,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,22 +105,14 @@ int main(int argc, char **argv)
 {
     const char *how = NULL;
     int connections = 1;
-    static const struct option options[] = {
-        { "how", required_argument, NULL, 'h' },
-        { "connections", required_argument, NULL, 'n' },
-        { NULL, 0, NULL, 0 },
+    const struct pattern_option options[] = {
+        { .name = "how", .text = &how },
+        PATTERN_CONNECTIONS(connections),
+        { 0 },
     };
-    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
-        switch (c) {
-        case 'h': how = optarg; break;
-        case 'n': connections = atoi(optarg); break;
-        default: return 2;
-        }
-    }
-    if (!how) {
-        fprintf(stderr, "dup: --how=METHOD is required\n");
-        return 2;
-    }
+    pattern_options(argc, argv, options, "dup --how=METHOD [--connections N]");
+    if (!how)
+        die("--how=METHOD is required");
 
     int listener = pattern_listen();
     for (int i = 0; i < connections; i++) {

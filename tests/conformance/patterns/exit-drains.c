@@ -18,23 +18,18 @@
 #include "pattern.h"
 
 enum end { END_RETURN, END_EXIT, END_UNDERSCORE_EXIT };
+static const char *const ends[] = { "return", "exit", "_exit", NULL };
 
 int main(int argc, char **argv)
 {
     int connections = 1;
-    enum end end = END_RETURN;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
-            connections = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--end=return") == 0)
-            end = END_RETURN;
-        else if (strcmp(argv[i], "--end=exit") == 0)
-            end = END_EXIT;
-        else if (strcmp(argv[i], "--end=_exit") == 0)
-            end = END_UNDERSCORE_EXIT;
-        else
-            pattern_die("usage: exit-drains [--connections N] [--end=exit|_exit|return]");
-    }
+    int end = END_RETURN;
+    const struct pattern_option options[] = {
+        PATTERN_CONNECTIONS(connections),
+        { .name = "end", .choice = &end, .choices = ends },
+        { 0 },
+    };
+    pattern_options(argc, argv, options, "exit-drains [--connections N] [--end=exit|_exit|return]");
 
     int listener = pattern_listen();
     for (int i = 0; i < connections; i++) {

@@ -11,7 +11,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,15 +52,8 @@ static void serve_with_streams(int fd)
 int main(int argc, char **argv)
 {
     int connections = 1;
-    static const struct option options[] = {
-        { "connections", required_argument, NULL, 'n' },
-        { NULL, 0, NULL, 0 },
-    };
-    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
-        if (c != 'n')
-            return 2;
-        connections = atoi(optarg);
-    }
+    const struct pattern_option options[] = { PATTERN_CONNECTIONS(connections), { 0 } };
+    pattern_options(argc, argv, options, "fclose [--connections N]");
 
     int listener = pattern_listen();
     for (int i = 0; i < connections; i++)

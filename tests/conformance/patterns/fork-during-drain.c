@@ -195,12 +195,12 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--report-fds") == 0)
         return report_fds(argv[2]);
     int connections = 4;
-    if (argc == 3 && strcmp(argv[1], "--connections") == 0)
-        connections = atoi(argv[2]);
-    if (connections < 1 || connections > MAX_CONNECTIONS) {
-        fprintf(stderr, "fork-during-drain: bad arguments\n");
-        return 2;
-    }
+    const struct pattern_option options[] = {
+        { .name = "connections", .number = &connections, .min = 1, .max = MAX_CONNECTIONS },
+        { 0 },
+    };
+    pattern_options(argc, argv, options,
+                    "fork-during-drain [--connections M] | --report-fds PATH");
 
     pthread_t thread;
     if (pthread_create(&thread, NULL, sleeper, NULL) != 0)

@@ -119,26 +119,20 @@ static void serve(int listener, enum how how, bool exec_after)
 
 int main(int argc, char **argv)
 {
-    enum how how = BY_LOOP;
-    bool exec_after = true;
+    int how = BY_LOOP;
+    bool no_exec = false;
     int connections = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--how=loop") == 0)
-            how = BY_LOOP;
-        else if (strcmp(argv[i], "--how=close_range") == 0)
-            how = BY_CLOSE_RANGE;
-        else if (strcmp(argv[i], "--how=closefrom") == 0)
-            how = BY_CLOSEFROM;
-        else if (strcmp(argv[i], "--how=close-on-exec") == 0)
-            how = BY_CLOSE_ON_EXEC;
-        else if (strcmp(argv[i], "--no-exec") == 0)
-            exec_after = false;
-        else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
-            connections = atoi(argv[++i]);
-        else
-            pattern_die("usage: helper-closes-all [--how=loop|close_range|closefrom|close-on-exec] "
-                        "[--no-exec] [--connections N]");
-    }
+    static const char *const hows[] = { "loop", "close_range", "closefrom", "close-on-exec", NULL };
+    const struct pattern_option options[] = {
+        { .name = "how", .choice = &how, .choices = hows },
+        { .name = "no-exec", .flag = &no_exec },
+        PATTERN_CONNECTIONS(connections),
+        { 0 },
+    };
+    pattern_options(argc, argv, options,
+                    "helper-closes-all [--how=loop|close_range|closefrom|close-on-exec] "
+                    "[--no-exec] [--connections N]");
+    bool exec_after = !no_exec;
 
     int listener = pattern_listen();
     fprintf(stderr, "ROLE server %d\n", (int)getpid());

@@ -84,14 +84,8 @@ static void answer(int fd)
 int main(int argc, char **argv)
 {
     int connections = 4;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--connections=", 14) == 0)
-            connections = atoi(argv[i] + 14);
-        else
-            pattern_die("usage: hostile-worker [--connections=N]");
-    }
-    if (connections < 1)
-        pattern_die("--connections must be at least 1");
+    const struct pattern_option options[] = { PATTERN_CONNECTIONS(connections), { 0 } };
+    pattern_options(argc, argv, options, "hostile-worker [--connections=N]");
     fprintf(stderr, "ROLE server %d\n", (int)getpid());
 
     int listener = pattern_listen();

@@ -51,33 +51,34 @@ static _Noreturn void run_service(int listener, int fd, int on_fd, char **servic
     _exit(6);
 }
 
+static char *service_env[SERVICE_ENV_MAX];
+static int service_env_count;
+
+static void take_service_env(const char *setting)
+{
+    if (!strchr(setting, '='))
+        die("--service-env takes NAME=VALUE, not '%s'", setting);
+    if (service_env_count == SERVICE_ENV_MAX)
+        die("--service-env is accepted at most %d times", SERVICE_ENV_MAX);
+    service_env[service_env_count++] = (char *)setting;
+}
+
 int main(int argc, char **argv)
 {
     int connections = 1;
     int on_fd = -1;
-    char *service_env[SERVICE_ENV_MAX];
-    int service_env_count = 0;
-    char **service = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc) {
-            connections = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--on-fd") == 0 && i + 1 < argc) {
-            on_fd = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--stderr-too") == 0) {
-            stderr_too = true;
-        } else if (strcmp(argv[i], "--service-env") == 0 && i + 1 < argc &&
-                   service_env_count < SERVICE_ENV_MAX && strchr(argv[i + 1], '=')) {
-            service_env[service_env_count++] = argv[++i];
-        } else if (strcmp(argv[i], "--") == 0 && i + 1 < argc) {
-            service = &argv[i + 1];
-            break;
-        } else {
-            pattern_die("usage: inetd-wrapper [--connections N] [--on-fd N] "
-                        "[--service-env K=V]... -- SERVICE [ARG]...");
-        }
-    }
-    if (!service)
-        pattern_die("no service after --");
+    const struct pattern_option options[] = {
+        PATTERN_CONNECTIONS(connections),
+        { .name = "on-fd", .number = &on_fd, .min = 0, .max = INT_MAX },
+        { .name = "stderr-too", .flag = &stderr_too },
+        { .name = "service-env", .take = take_service_env },
+        { 0 },
+    };
+    char **service = pattern_options(argc, argv, options,
+                                     "inetd-wrapper [--connections N] [--on-fd N] [--stderr-too] "
+                                     "[--service-env K=V]... -- SERVICE [ARG]...");
+    if (!*service)
+        die("no service after --");
 
     int listener = pattern_listen();
     fprintf(stderr, "ROLE wrapper %d\n", (int)getpid());

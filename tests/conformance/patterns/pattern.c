@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,69 @@
 #include <unistd.h>
 
 #include "pattern.h"
+
+enum { MAX_PATTERN_OPTIONS = 8 };
+
+static void set_option(const struct pattern_option *o, const char *value)
+{
+    char option[64];
+    snprintf(option, sizeof option, "--%s", o->name);
+    if (o->number) {
+        *o->number = (int)parse_number(option, value, o->min, o->max);
+    } else if (o->text) {
+        *o->text = value;
+    } else if (o->choice) {
+        for (int i = 0; o->choices[i]; i++) {
+            if (strcmp(value, o->choices[i]) == 0) {
+                *o->choice = i;
+                return;
+            }
+        }
+        char accepted[256] = "";
+        for (int i = 0; o->choices[i]; i++)
+            snprintf(accepted + strlen(accepted), sizeof accepted - strlen(accepted), "%s%s",
+                     i ? ", " : "", o->choices[i]);
+        die("%s takes one of %s, not '%s'", option, accepted, value);
+    } else if (o->take) {
+        o->take(value);
+    } else {
+        *o->flag = true;
+    }
+}
+
+char **pattern_options(int argc, char **argv, const struct pattern_option *options,
+                       const char *usage)
+{
+    struct option long_options[MAX_PATTERN_OPTIONS + 1] = { 0 };
+    int count = 0;
+    for (; options[count].name; count++) {
+        if (count == MAX_PATTERN_OPTIONS)
+            die("more than %d options: raise MAX_PATTERN_OPTIONS", MAX_PATTERN_OPTIONS);
+        long_options[count] = (struct option){ options[count].name,
+                                               options[count].flag ? no_argument : required_argument,
+                                               NULL, count };
+    }
+    opterr = 0; /* one line of our own instead of getopt's */
+    bool operands_allowed = false;
+    for (;;) {
+        int before = optind;
+        /* "+": stop at the first operand, so that a command after "--"
+         * keeps its own options. */
+        int c = getopt_long(argc, argv, "+:", long_options, NULL);
+        if (c == -1) {
+            operands_allowed = optind > before && strcmp(argv[optind - 1], "--") == 0;
+            break;
+        }
+        if (c == ':')
+            die("%s needs a value; usage: %s", argv[optind - 1], usage);
+        if (c == '?')
+            die("'%s' is not an option this program takes; usage: %s", argv[optind - 1], usage);
+        set_option(&options[c], optarg);
+    }
+    if (optind < argc && !operands_allowed)
+        die("'%s' is not an option this program takes; usage: %s", argv[optind], usage);
+    return &argv[optind];
+}
 
 void pattern_die(const char *what)
 {

@@ -10,11 +10,44 @@
 #ifndef LINGERCLOSE_TESTS_PATTERN_H
 #define LINGERCLOSE_TESTS_PATTERN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "progs/progs.h"
+
+/* ---- the command line ---------------------------------------------------- */
+
+/* One option of a pattern program, "--NAME VALUE" or "--NAME=VALUE" (a flag
+ * takes no value). Exactly one of the pointers is set:
+ *  - NUMBER: a whole number from MIN to MAX;
+ *  - TEXT: any text;
+ *  - CHOICE: the index in CHOICES (NULL-terminated) of the value given;
+ *  - FLAG: set to true when the option is given;
+ *  - TAKE: called with the value each time the option is given. */
+struct pattern_option {
+    const char *name;
+    int *number;
+    int min, max;
+    const char **text;
+    int *choice;
+    const char *const *choices;
+    bool *flag;
+    void (*take)(const char *value);
+};
+/* The option every pattern program that serves a number of connections
+ * takes, with the range they all accept. */
+#define PATTERN_CONNECTIONS(variable) \
+    { .name = "connections", .number = &(variable), .min = 1, .max = INT_MAX }
+/* Reads ARGV's options against OPTIONS (ended by one whose name is NULL).
+ * Anything else, a value out of range, or an operand not after "--" ends
+ * the program with one line naming it and USAGE (exit status 2). Returns
+ * the operands after "--" (NULL-terminated, possibly none). */
+char **pattern_options(int argc, char **argv, const struct pattern_option *options,
+                       const char *usage);
+
+/* ---- serving ------------------------------------------------------------- */
 
 _Noreturn void pattern_die(const char *what);
 /* A listening TCP socket on 127.0.0.1, announced. */

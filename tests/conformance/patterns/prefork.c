@@ -33,14 +33,11 @@ static _Noreturn void run_worker(int listener, int connections)
 int main(int argc, char **argv)
 {
     int per_worker = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--per-worker") == 0 && i + 1 < argc)
-            per_worker = atoi(argv[++i]);
-        else
-            pattern_die("usage: prefork [--per-worker K]");
-    }
-    if (per_worker < 1)
-        pattern_die("--per-worker must be at least 1");
+    const struct pattern_option options[] = {
+        { .name = "per-worker", .number = &per_worker, .min = 1, .max = INT_MAX },
+        { 0 },
+    };
+    pattern_options(argc, argv, options, "prefork [--per-worker K]");
 
     int listener = pattern_listen();
     for (int w = 0; w < WORKERS; w++) {

@@ -97,12 +97,8 @@ static _Noreturn void run_worker(int channel)
 int main(int argc, char **argv)
 {
     int connections = 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
-            connections = atoi(argv[++i]);
-        else
-            pattern_die("usage: scm-rights [--connections N]");
-    }
+    const struct pattern_option options[] = { PATTERN_CONNECTIONS(connections), { 0 } };
+    pattern_options(argc, argv, options, "scm-rights [--connections N]");
 
     int listener = pattern_listen();
     int channel[2];

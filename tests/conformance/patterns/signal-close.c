@@ -99,12 +99,12 @@ int main(int argc, char **argv)
 {
     int connections = 4;
     bool in_fork_child = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
-            connections = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--in-fork-child") == 0)
-            in_fork_child = true;
-    }
+    const struct pattern_option options[] = {
+        PATTERN_CONNECTIONS(connections),
+        { .name = "in-fork-child", .flag = &in_fork_child },
+        { 0 },
+    };
+    pattern_options(argc, argv, options, "signal-close [--connections N] [--in-fork-child]");
     install(SIGUSR1);
     install(SIGALRM);
 

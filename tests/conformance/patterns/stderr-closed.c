@@ -16,8 +16,8 @@
 int main(int argc, char **argv)
 {
     int connections = 2;
-    if (argc == 3 && strcmp(argv[1], "--connections") == 0)
-        connections = atoi(argv[2]);
+    const struct pattern_option options[] = { PATTERN_CONNECTIONS(connections), { 0 } };
+    pattern_options(argc, argv, options, "stderr-closed [--connections N]");
     int listen_fd = pattern_listen();
     close(STDERR_FILENO);
     for (int i = 0; i < connections; i++) {

@@ -92,16 +92,12 @@ static int wait_for_drains(int idle_fds)
 int main(int argc, char **argv)
 {
     int thread_count = 8;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--threads") == 0)
-            thread_count = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--connections") == 0)
-            connection_count = atoi(argv[i + 1]);
-    }
-    if (thread_count < 1 || connection_count < 1) {
-        fprintf(stderr, "threads: bad arguments\n");
-        return 2;
-    }
+    const struct pattern_option options[] = {
+        { .name = "threads", .number = &thread_count, .min = 1, .max = INT_MAX },
+        PATTERN_CONNECTIONS(connection_count),
+        { 0 },
+    };
+    pattern_options(argc, argv, options, "threads [--threads N] [--connections N]");
 
     listen_fd = pattern_listen();
     /* The library starts its thread at the listener's socket(), and it has
