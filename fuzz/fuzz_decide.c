@@ -1,4 +1,4 @@
-/* libFuzzer harness for the close decision (shim/decide.c): any snapshot
+/* libFuzzer harness for the close decision (shim/decide/decide.c): any snapshot
  * of a socket's state, any mode. The decision must name a known reason,
  * be the same when asked twice, and never linger where the rule says a
  * socket must be left alone (README.md, "Decision rule"). */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "decide/decide.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

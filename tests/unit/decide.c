@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "decide.h"
+#include "decide/decide.h"
 
 #define FAR_PAST_MS (100u * LC_RECENT_DATA_WINDOW_MS)
 

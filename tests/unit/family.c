@@ -1,4 +1,4 @@
-/* The shared holder counts (shim/family.c) on their own: allocation,
+/* The shared holder counts (shim/holders/holders.c) on their own: allocation,
  * holds, recycling, generations, capacity, threads racing on them, and a
  * mapping that another process of the family has scribbled over. Each test
  * runs in a process of its own, so each starts from a fresh mapping; the
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "family.h"
-#include "fdtable.h"
+#include "holders/holders.h"
+#include "holders/fdtable.h"
 
 /* The bit layout is asserted where it is defined: fdtable.h, family.h
  * and fdtable.c. */

@@ -1,4 +1,4 @@
-/* The descriptor table (shim/fdtable.c) over the shared holder counts: what
+/* The descriptor table (shim/holders/fdtable.c) over the shared holder counts: what
  * fork, dup and exec do to a socket's count, in one process playing every
  * part. "The other process" of a scene is played by calls on the record
  * itself, as its own close would make them. */
@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "family.h"
-#include "fdtable.h"
+#include "holders/holders.h"
+#include "holders/fdtable.h"
 
 TestSuite(fdtable, .timeout = 30);
 
