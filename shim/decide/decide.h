@@ -1,5 +1,5 @@
-/* The close decision: a pure function of a snapshot of the socket's kernel
- * state and of what the library recorded about it. */
+/* The close decision: a pure function of the socket's state as read from the
+ * kernel (struct lc_socket_state) and of what the library recorded about it. */
 #ifndef LINGERCLOSE_DECIDE_H
 #define LINGERCLOSE_DECIDE_H
 
@@ -31,7 +31,7 @@ enum lc_tcp_state {
     LC_TCP_CLOSING,
 };
 
-struct lc_sockstate {
+struct lc_socket_state {
     bool owned;             /* created or handed over here: the library saw all its copies */
     bool shared;            /* another descriptor or process still holds it */
     bool child_may_hold;    /* inheritable, and a child started without fork() may live */
@@ -79,7 +79,7 @@ static inline bool lc_reason_lingers(enum lc_reason reason)
     return reason >= LC_FIRST_LINGER_REASON;
 }
 
-enum lc_reason lc_decide(const struct lc_sockstate *s, enum lc_mode mode);
+enum lc_reason lc_decide(const struct lc_socket_state *s, enum lc_mode mode);
 const char *lc_reason_name(enum lc_reason reason);
 
 /* States in which the peer's FIN has arrived. */

@@ -37,7 +37,7 @@ static void warn_capacity(void)
            (unsigned long long)atomic_load(&lc_stats.by_reason[LC_PLAIN_CAPACITY]) + 1);
 }
 
-static bool has_epoll_registrations(const struct lc_fd_snapshot *entry)
+static bool has_epoll_registrations(const struct lc_fd_entry *entry)
 {
     if (entry->state & LC_FD_EPOLL_UNKNOWN)
         return true;
@@ -47,7 +47,8 @@ static bool has_epoll_registrations(const struct lc_fd_snapshot *entry)
     return false;
 }
 
-enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struct lc_sockstate *state)
+enum lc_reason lc_close_decide(const struct lc_fd_entry *entry, int fd,
+                               struct lc_socket_state *state)
 {
     uint64_t flags = entry->state;
     uint32_t record = lc_fd_record(flags);
@@ -55,18 +56,18 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
     if (record) {
         bool mine = has_epoll_registrations(entry);
         if (mine)
-            lc_family_note_epoll_left(record);
-        uint32_t family_flags = 0;
-        if (lc_family_release(record, &family_flags) > 1) {
+            lc_holders_note_epoll_left(record);
+        uint32_t record_flags = 0;
+        if (lc_holders_release(record, &record_flags) > 1) {
             shared = true;
         } else {
-            flags = lc_socket_state_with(flags, family_flags);
+            flags = lc_fd_state_with(flags, record_flags);
             /* Our own registrations we can still remove; anyone else's not. */
-            if (lc_family_epoll_left(family_flags) > (mine ? 1u : 0u))
+            if (lc_holders_epoll_left(record_flags) > (mine ? 1u : 0u))
                 flags |= LC_FD_EPOLL_LEFT;
         }
     }
-    lc_snapshot_take(fd, flags, shared, state);
+    lc_socket_state_read(fd, flags, shared, state);
     enum lc_reason reason = lc_decide(state, lc_conf.mode);
     if (!lc_reason_lingers(reason))
         return reason;
@@ -74,7 +75,7 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
      * would linger, the first that holds settling it. */
     state->child_may_hold = !(flags & LC_FD_CLOEXEC) && lc_children_uncounted_may_hold();
     state->port_filtered = !state->child_may_hold && lc_port_filter_active(&lc_conf) &&
-                           !lc_port_may_linger(&lc_conf, lc_snapshot_local_port(fd));
+                           !lc_port_may_linger(&lc_conf, lc_socket_local_port(fd));
     if (state->child_may_hold || state->port_filtered)
         reason = lc_decide(state, lc_conf.mode);
     return reason;
@@ -84,7 +85,7 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
  * without this, the app's epoll set would keep reporting the socket we
  * drain under a number the app may already have reused. False if one
  * could not be removed (the epoll descriptor is gone or is another one). */
-static bool forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entry)
+static bool forget_epoll_registrations(int fd, const struct lc_fd_entry *entry)
 {
     bool all_gone = true;
     for (int i = 0; i < LC_FD_EPOLL_SLOTS; i++) {
@@ -99,7 +100,7 @@ static bool forget_epoll_registrations(int fd, const struct lc_fd_snapshot *entr
  * check: a connection the peer has reset still has its unread input (the
  * peek saw it), but no state to linger in, and shutdown() says so with
  * ENOTCONN. */
-static bool linger(int fd, const struct lc_fd_snapshot *entry, bool input_unread,
+static bool linger(int fd, const struct lc_fd_entry *entry, bool input_unread,
                    const struct lc_keeper *keeper, enum lc_reason *plain_reason)
 {
     enum lc_reason no_place;
@@ -120,13 +121,13 @@ static bool linger(int fd, const struct lc_fd_snapshot *entry, bool input_unread
 
 bool lc_close_prepare(int fd, const char *how, const struct lc_keeper *keeper)
 {
-    struct lc_fd_snapshot entry;
+    struct lc_fd_entry entry;
     if (!lc_fdtable_take(fd, &entry))
         return !(entry.state & LC_FD_PRIVATE);
 
     int saved_errno = errno;
     lc_count(&lc_stats.closes_seen, 1);
-    struct lc_sockstate state;
+    struct lc_socket_state state;
     enum lc_reason reason = lc_close_decide(&entry, fd, &state);
     bool lingers = lc_reason_lingers(reason) &&
                    linger(fd, &entry, state.unread_bytes > 0, keeper, &reason);
@@ -150,7 +151,7 @@ struct drain_place {
     uint32_t queued;
 };
 
-static bool drain_reserve(void *ctx, int fd, const struct lc_fd_snapshot *entry,
+static bool drain_reserve(void *ctx, int fd, const struct lc_fd_entry *entry,
                           enum lc_reason *plain_reason)
 {
     struct drain_place *place = ctx;

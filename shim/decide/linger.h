@@ -11,7 +11,8 @@
 
 /* Decides for a descriptor whose entry was just taken: drops its hold on
  * the socket and returns the reason, with the kernel's view in *state. */
-enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struct lc_sockstate *state);
+enum lc_reason lc_close_decide(const struct lc_fd_entry *entry, int fd,
+                               struct lc_socket_state *state);
 
 /* Where a socket that lingers goes once its FIN is sent: the drain thread
  * (or the park) for a close, the exit path's own set when the process
@@ -19,7 +20,7 @@ enum lc_reason lc_close_decide(const struct lc_fd_snapshot *entry, int fd, struc
 struct lc_keeper {
     /* Before the FIN: a place for fd. False, with *plain_reason, if there
      * is none. */
-    bool (*reserve)(void *ctx, int fd, const struct lc_fd_snapshot *entry,
+    bool (*reserve)(void *ctx, int fd, const struct lc_fd_entry *entry,
                     enum lc_reason *plain_reason);
     /* The FIN could not be sent: the place goes back. */
     void (*unreserve)(void *ctx);

@@ -12,7 +12,7 @@
 #include "log/log.h"
 #include "decide/socket_state.h"
 
-uint16_t lc_snapshot_local_port(int fd)
+uint16_t lc_socket_local_port(int fd)
 {
     struct sockaddr_storage addr;
     socklen_t len = sizeof addr;
@@ -25,10 +25,10 @@ uint16_t lc_snapshot_local_port(int fd)
     return 0;
 }
 
-void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstate *out)
+void lc_socket_state_read(int fd, uint64_t fd_state, bool shared, struct lc_socket_state *out)
 {
-    *out = (struct lc_sockstate){
-        .owned = (fd_state & LC_FD_CREATED) != 0,
+    *out = (struct lc_socket_state){
+        .owned = (fd_state & LC_FD_OWNED) != 0,
         .shared = shared || (fd_state & LC_FD_SENT_AWAY),
         .abortive_linger = (fd_state & LC_FD_ABORTIVE) != 0,
         .app_shut_rd = (fd_state & LC_FD_APP_SHUT_RD) != 0,

@@ -3,8 +3,8 @@
  * nothing unread and one with input waiting, else getsockopt(TCP_INFO);
  * nothing for a descriptor the library does not own or that another holder
  * still has. child_may_hold is left false: see holders/children.h. */
-#ifndef LINGERCLOSE_SNAPSHOT_H
-#define LINGERCLOSE_SNAPSHOT_H
+#ifndef LINGERCLOSE_SOCKET_STATE_H
+#define LINGERCLOSE_SOCKET_STATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,10 +12,10 @@
 #include "decide/decide.h"
 
 /* fd_state: the entry with its record's socket flags folded in. */
-void lc_snapshot_take(int fd, uint64_t fd_state, bool shared, struct lc_sockstate *out);
+void lc_socket_state_read(int fd, uint64_t fd_state, bool shared, struct lc_socket_state *out);
 
 /* The socket's local port, 0 if it has none; asked only when a port
  * filter is set and the decision would linger. */
-uint16_t lc_snapshot_local_port(int fd);
+uint16_t lc_socket_local_port(int fd);
 
 #endif

@@ -40,7 +40,7 @@ static void drop(struct exit_set *set, int i)
     set->bytes[i] = set->bytes[set->count];
 }
 
-static bool exit_reserve(void *ctx, int fd, const struct lc_fd_snapshot *entry,
+static bool exit_reserve(void *ctx, int fd, const struct lc_fd_entry *entry,
                          enum lc_reason *plain_reason)
 {
     (void)fd;

@@ -188,7 +188,7 @@ int lc_adopt_handed_over(void)
         if (same >= 0) {
             lc_fdtable_duplicate(same, fd, cloexec);
         } else {
-            lc_fdtable_created(fd, linger_flags(fd) | (cloexec ? LC_FD_CLOEXEC : 0));
+            lc_fdtable_own(fd, linger_flags(fd) | (cloexec ? LC_FD_CLOEXEC : 0));
             hold((long)getpid(), st.st_ino);
             sockets++;
         }

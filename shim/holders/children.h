@@ -1,5 +1,5 @@
 /* Which children may hold a copy of a socket that the holder counts (see
- * family.h) do not know of. A fork() child is counted: the fork handlers
+ * holders.h) do not know of. A fork() child is counted: the fork handlers
  * add it as a holder of every socket. A child started any other way
  * (posix_spawn, popen, system, clone, _Fork) inherits every descriptor
  * without close-on-exec and is not counted, so while one may be alive a

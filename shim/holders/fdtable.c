@@ -63,9 +63,9 @@ bool lc_fdtable_set(int fd, uint64_t state)
     return true;
 }
 
-bool lc_fdtable_created(int fd, uint64_t flags)
+bool lc_fdtable_own(int fd, uint64_t flags)
 {
-    return lc_fdtable_set(fd, LC_FD_CREATED | flags);
+    return lc_fdtable_set(fd, LC_FD_OWNED | flags);
 }
 
 void lc_fdtable_add_flags(int fd, uint64_t flags)
@@ -101,7 +101,7 @@ void lc_socket_add_flags(int fd, uint64_t flags)
     if (!e)
         return;
     uint64_t state = atomic_fetch_or_explicit(&e->state, flags, memory_order_acq_rel);
-    lc_family_add_flags(held_record(state), (uint32_t)(flags >> 32));
+    lc_holders_add_flags(held_record(state), (uint32_t)(flags >> 32));
 }
 
 void lc_socket_clear_flags(int fd, uint64_t flags)
@@ -110,14 +110,14 @@ void lc_socket_clear_flags(int fd, uint64_t flags)
     if (!e)
         return;
     uint64_t state = atomic_fetch_and_explicit(&e->state, ~flags, memory_order_acq_rel);
-    lc_family_clear_flags(held_record(state), (uint32_t)(flags >> 32));
+    lc_holders_clear_flags(held_record(state), (uint32_t)(flags >> 32));
 }
 
 uint64_t lc_fdtable_socket_state(int fd)
 {
     uint64_t state = lc_fdtable_state(fd);
     uint32_t record = held_record(state);
-    return record ? lc_socket_state_with(state, lc_family_flags(record)) : state;
+    return record ? lc_fd_state_with(state, lc_holders_flags(record)) : state;
 }
 
 /* A record keeps the socket flags in the low 16 bits of its flags word
@@ -126,11 +126,11 @@ uint64_t lc_fdtable_socket_state(int fd)
 _Static_assert(((LC_FD_SOCKET_FLAGS >> 32) & ~UINT64_C(0xffff)) == 0,
                "socket flags must fit the record's 16 flag bits");
 
-uint64_t lc_socket_state_with(uint64_t state, uint32_t family_flags)
+uint64_t lc_fd_state_with(uint64_t state, uint32_t record_flags)
 {
     /* The record is the authority for the socket's flags: another holder
      * may have set or cleared them since this entry was copied. */
-    return (state & ~LC_FD_SOCKET_FLAGS) | (((uint64_t)family_flags << 32) & LC_FD_SOCKET_FLAGS);
+    return (state & ~LC_FD_SOCKET_FLAGS) | (((uint64_t)record_flags << 32) & LC_FD_SOCKET_FLAGS);
 }
 
 /* Gives the socket at e a record counting `holders` descriptors, unless it
@@ -139,14 +139,14 @@ static uint64_t ensure_record(struct entry *e, uint32_t holders_if_new)
 {
     uint64_t state = atomic_load_explicit(&e->state, memory_order_acquire);
     while (state && !lc_fd_record(state) && !(state & LC_FD_SENT_AWAY)) {
-        uint32_t record = lc_family_new(holders_if_new, (uint32_t)((state & LC_FD_SOCKET_FLAGS) >> 32));
+        uint32_t record = lc_holders_new(holders_if_new, (uint32_t)((state & LC_FD_SOCKET_FLAGS) >> 32));
         uint64_t wanted = record ? state | record : state | LC_FD_SENT_AWAY;
         if (atomic_compare_exchange_strong(&e->state, &state, wanted))
             return wanted;
         /* The entry changed under us: drop the record, start again from
          * the entry. Bounded: a corrupt count never reaches 1. */
         for (uint32_t i = 0; record && i < holders_if_new; i++)
-            if (lc_family_release(record, NULL) <= 1)
+            if (lc_holders_release(record, NULL) <= 1)
                 break;
     }
     return state;
@@ -179,14 +179,14 @@ static uint64_t hold_entry(struct entry *e, uint64_t state)
         return shared_for_good(e);
     if (!record)
         return ensure_record(e, 2);
-    if (!lc_family_hold(record))
+    if (!lc_holders_hold(record))
         return shared_for_good(e);
     return state;
 }
 
 static bool trackable(uint64_t state)
 {
-    return (state & LC_FD_CREATED) && !(state & LC_FD_PRIVATE);
+    return (state & LC_FD_OWNED) && !(state & LC_FD_PRIVATE);
 }
 
 void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec)
@@ -205,10 +205,10 @@ void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec)
     /* Counted, or never lingered again: a copy nobody counts would let
      * either holder linger while the other still uses the socket. */
     LC_ASSERT(lc_fd_record(state) != 0 || (state & LC_FD_SENT_AWAY));
-    uint64_t copy = (state & (LC_FD_CREATED | LC_FD_SOCKET_FLAGS | UINT64_C(0xffffffff))) |
+    uint64_t copy = (state & (LC_FD_OWNED | LC_FD_SOCKET_FLAGS | UINT64_C(0xffffffff))) |
                     (new_cloexec ? LC_FD_CLOEXEC : 0);
     if (!lc_fdtable_set(new_fd, copy))
-        lc_family_release(lc_fd_record(copy), NULL);
+        lc_holders_release(lc_fd_record(copy), NULL);
 }
 
 /* Calls fn for every entry in use, in increasing descriptor order, from
@@ -256,7 +256,7 @@ void lc_fdtable_hold_all(void)
  * lingers again after every successful exec, which is the common case.
  * What must never happen is taking back a record that was freed in that
  * window and may count another socket by now: each record's generation
- * tells (lc_family_hold), and a socket whose record is gone is shared for
+ * tells (lc_holders_hold), and a socket whose record is gone is shared for
  * good here. */
 static void release_one_for_exec(struct entry *e, int fd, uint64_t state, void *unused)
 {
@@ -265,7 +265,7 @@ static void release_one_for_exec(struct entry *e, int fd, uint64_t state, void *
     uint32_t record = lc_fd_record(state);
     if (!trackable(state) || !(state & LC_FD_CLOEXEC) || !record || (state & LC_FD_EXEC_RELEASED))
         return;
-    if (lc_family_release(record, NULL) > 1)
+    if (lc_holders_release(record, NULL) > 1)
         atomic_fetch_or(&e->state, LC_FD_EXEC_RELEASED);
     else /* ours alone now: the record is gone, the entry needs none */
         atomic_fetch_and(&e->state, ~UINT64_C(0xffffffff));
@@ -282,7 +282,7 @@ static void hold_again(struct entry *e, int fd, uint64_t state, void *unused)
     (void)unused;
     if (!(state & LC_FD_EXEC_RELEASED))
         return;
-    if (lc_family_hold(lc_fd_record(state)))
+    if (lc_holders_hold(lc_fd_record(state)))
         atomic_fetch_and(&e->state, ~LC_FD_EXEC_RELEASED);
     else
         shared_for_good(e);
@@ -310,7 +310,7 @@ void lc_fdtable_forget_epoll_all(void)
     visit_entries(0, ~0u, forget_epoll, NULL);
 }
 
-bool lc_fdtable_take(int fd, struct lc_fd_snapshot *out)
+bool lc_fdtable_take(int fd, struct lc_fd_entry *out)
 {
     out->state = 0;
     struct entry *e = lookup(fd, false);

@@ -3,7 +3,7 @@
  * async-signal-safe.
  *
  * An entry is one 64-bit word: LC_FD_* flags in the high half, and in the
- * low half the id of the socket's holder-count record (family.h), or 0
+ * low half the id of the socket's holder-count record (holders.h), or 0
  * while this descriptor is known to be the socket's only one. */
 #ifndef LINGERCLOSE_FDTABLE_H
 #define LINGERCLOSE_FDTABLE_H
@@ -14,9 +14,9 @@
 #define LC_FD_FLAG(bit) (UINT64_C(1) << (32 + (bit)))
 
 /* Flags of the descriptor. */
-/* Socket created here (socket, accept) or handed over at start-up (inetd):
- * the library has seen every descriptor of it since. */
-#define LC_FD_CREATED LC_FD_FLAG(0)
+/* Owned: a socket created here (socket, accept) or handed over at start-up
+ * (inetd), so the library has seen every descriptor of it since. */
+#define LC_FD_OWNED LC_FD_FLAG(0)
 /* The descriptor is close-on-exec, so no exec'd child can hold a copy. */
 #define LC_FD_CLOEXEC LC_FD_FLAG(1)
 /* Registered in more epoll sets than we track, or in sets we cannot reach. */
@@ -46,18 +46,18 @@
 #define LC_FD_SENT_AWAY LC_FD_FLAG(11)
 /* Found at the last close: a descriptor closed earlier left epoll
  * registrations behind, which only the socket's end removes, so it must
- * end at once (never stored; see lc_family_note_epoll_left). */
+ * end at once (never stored; see lc_holders_note_epoll_left). */
 #define LC_FD_EPOLL_LEFT LC_FD_FLAG(12)
 
 #define LC_FD_SOCKET_FLAGS \
     (LC_FD_ABORTIVE | LC_FD_LINGER_KNOWN | LC_FD_APP_SHUT_RD | LC_FD_SENT_AWAY)
 
 #define LC_FD_ALL_FLAGS                                                                       \
-    (LC_FD_CREATED | LC_FD_CLOEXEC | LC_FD_EPOLL_UNKNOWN | LC_FD_PRIVATE | LC_FD_RECEIVED |   \
+    (LC_FD_OWNED | LC_FD_CLOEXEC | LC_FD_EPOLL_UNKNOWN | LC_FD_PRIVATE | LC_FD_RECEIVED |   \
      LC_FD_EXEC_RELEASED | LC_FD_KIND_KNOWN | LC_FD_NOT_TCP | LC_FD_SOCKET_FLAGS | LC_FD_EPOLL_LEFT)
 /* Each flag a bit of its own (a sum of distinct bits equals their union),
  * all of them clear of the record handle in the low half. */
-_Static_assert(LC_FD_CREATED + LC_FD_CLOEXEC + LC_FD_EPOLL_UNKNOWN + LC_FD_PRIVATE +
+_Static_assert(LC_FD_OWNED + LC_FD_CLOEXEC + LC_FD_EPOLL_UNKNOWN + LC_FD_PRIVATE +
                        LC_FD_RECEIVED + LC_FD_EXEC_RELEASED + LC_FD_KIND_KNOWN + LC_FD_NOT_TCP +
                        LC_FD_ABORTIVE + LC_FD_LINGER_KNOWN + LC_FD_APP_SHUT_RD + LC_FD_SENT_AWAY +
                        LC_FD_EPOLL_LEFT ==
@@ -73,15 +73,17 @@ static inline uint32_t lc_fd_record(uint64_t state)
     return (uint32_t)state;
 }
 
-struct lc_fd_snapshot {
+/* An entry as lc_fdtable_take removed it from the table. */
+struct lc_fd_entry {
     uint64_t state;
     int epoll_fds[LC_FD_EPOLL_SLOTS]; /* -1: empty */
 };
 
-/* Records a socket this process just created, replacing whatever the entry
- * held. Returns false if the table cannot hold fd (the socket then stays
+/* Records a socket this process owns from now on (it just created it, or
+ * was handed it at start-up), replacing whatever the entry held.
+ * Returns false if the table cannot hold fd (the socket then stays
  * untracked and is closed plainly). */
-bool lc_fdtable_created(int fd, uint64_t flags);
+bool lc_fdtable_own(int fd, uint64_t flags);
 /* Replaces the entry (0 forgets the descriptor). */
 bool lc_fdtable_set(int fd, uint64_t state);
 uint64_t lc_fdtable_state(int fd);
@@ -93,8 +95,8 @@ void lc_socket_add_flags(int fd, uint64_t flags);
 void lc_socket_clear_flags(int fd, uint64_t flags);
 /* fd's entry with its record's current socket flags in. */
 uint64_t lc_fdtable_socket_state(int fd);
-/* The entry's flags with the record's socket flags (family flags) in. */
-uint64_t lc_socket_state_with(uint64_t state, uint32_t family_flags);
+/* The entry's flags with the holder record's socket flags in. */
+uint64_t lc_fd_state_with(uint64_t state, uint32_t record_flags);
 
 /* new_fd now refers to the same socket as old_fd (dup, dup2, dup3,
  * F_DUPFD): both get the same record, one more holder. */
@@ -115,7 +117,7 @@ void lc_fdtable_forget_epoll_all(void);
 /* Takes the entry of a descriptor about to be closed, leaving it empty.
  * Returns false, and leaves the entry, when there is nothing to take or
  * when fd is private (then out->state has LC_FD_PRIVATE). */
-bool lc_fdtable_take(int fd, struct lc_fd_snapshot *out);
+bool lc_fdtable_take(int fd, struct lc_fd_entry *out);
 
 void lc_fdtable_epoll_added(int fd, int epfd);
 void lc_fdtable_epoll_removed(int fd, int epfd);

@@ -9,7 +9,7 @@
 
 /* 1Mi records of 16 bytes: 16 MiB of address space, of which only the
  * pages touched are ever backed. */
-#define GENERATION_MASK ((UINT32_C(1) << LC_FAMILY_GENERATION_BITS) - 1)
+#define GENERATION_MASK ((UINT32_C(1) << LC_HOLDERS_GENERATION_BITS) - 1)
 
 /* Another process may rewrite a word between our read and our
  * compare-and-swap, legitimately or to keep us spinning: no loop on the
@@ -17,24 +17,24 @@
  * through, so honest contention never comes near it. */
 #define CAS_TRIES 4096
 
-static _Atomic(struct lc_family_region *) region;
+static _Atomic(struct lc_holders_region *) region;
 static _Atomic bool corruption_seen;
 
-bool lc_family_ensure(void)
+bool lc_holders_ensure(void)
 {
     if (atomic_load_explicit(&region, memory_order_acquire))
         return true;
-    void *fresh = mmap(NULL, sizeof(struct lc_family_region), PROT_READ | PROT_WRITE,
+    void *fresh = mmap(NULL, sizeof(struct lc_holders_region), PROT_READ | PROT_WRITE,
                        MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (fresh == MAP_FAILED)
         return false;
-    struct lc_family_region *expected = NULL;
+    struct lc_holders_region *expected = NULL;
     if (!atomic_compare_exchange_strong(&region, &expected, fresh))
-        munmap(fresh, sizeof(struct lc_family_region));
+        munmap(fresh, sizeof(struct lc_holders_region));
     return true;
 }
 
-bool lc_family_corruption_seen(void)
+bool lc_holders_corruption_seen(void)
 {
     return atomic_load_explicit(&corruption_seen, memory_order_relaxed);
 }
@@ -52,7 +52,7 @@ static void note_corruption(const char *what)
 
 static bool slot_in_range(uint32_t slot)
 {
-    return slot != 0 && slot < LC_FAMILY_SLOTS;
+    return slot != 0 && slot < LC_HOLDERS_SLOTS;
 }
 
 static uint32_t generation_of(uint64_t count)
@@ -67,27 +67,27 @@ static uint32_t holders_of(uint64_t count)
 
 static uint32_t handle_of(uint32_t slot, uint64_t count)
 {
-    return (generation_of(count) & GENERATION_MASK) << LC_FAMILY_SLOT_BITS | slot;
+    return (generation_of(count) & GENERATION_MASK) << LC_HOLDERS_SLOT_BITS | slot;
 }
 
 static bool names(uint32_t handle, uint64_t count)
 {
-    return (handle >> LC_FAMILY_SLOT_BITS) == (generation_of(count) & GENERATION_MASK);
+    return (handle >> LC_HOLDERS_SLOT_BITS) == (generation_of(count) & GENERATION_MASK);
 }
 
-static struct lc_family_record *record(uint32_t handle)
+static struct lc_holders_record *record(uint32_t handle)
 {
-    struct lc_family_region *r = atomic_load_explicit(&region, memory_order_acquire);
-    uint32_t slot = lc_family_slot(handle);
+    struct lc_holders_region *r = atomic_load_explicit(&region, memory_order_acquire);
+    uint32_t slot = lc_holders_slot(handle);
     if (!r || !slot_in_range(slot))
         return NULL;
     return &r->records[slot];
 }
 
 /* The record the handle names, if it still does. */
-static struct lc_family_record *live_record(uint32_t handle)
+static struct lc_holders_record *live_record(uint32_t handle)
 {
-    struct lc_family_record *rec = record(handle);
+    struct lc_holders_record *rec = record(handle);
     if (rec && !names(handle, atomic_load_explicit(&rec->count, memory_order_acquire)))
         return NULL;
     return rec;
@@ -95,7 +95,7 @@ static struct lc_family_record *live_record(uint32_t handle)
 
 /* Whatever the list still holds is lost to reuse: records leak, the
  * counts stay right. */
-static void abandon_free_list(struct lc_family_region *r, uint64_t top, const char *what)
+static void abandon_free_list(struct lc_holders_region *r, uint64_t top, const char *what)
 {
     note_corruption(what);
     uint64_t empty = ((top >> 32) + 1) << 32;
@@ -103,7 +103,7 @@ static void abandon_free_list(struct lc_family_region *r, uint64_t top, const ch
                                             memory_order_relaxed);
 }
 
-static uint32_t pop_free(struct lc_family_region *r)
+static uint32_t pop_free(struct lc_holders_region *r)
 {
     uint64_t top = atomic_load_explicit(&r->free_top, memory_order_acquire);
     for (int tries = 0; tries < CAS_TRIES; tries++) {
@@ -128,7 +128,7 @@ static uint32_t pop_free(struct lc_family_region *r)
     return 0;
 }
 
-static void push_free(struct lc_family_region *r, uint32_t slot)
+static void push_free(struct lc_holders_region *r, uint32_t slot)
 {
     uint64_t top = atomic_load_explicit(&r->free_top, memory_order_acquire);
     for (int tries = 0; tries < CAS_TRIES; tries++) {
@@ -142,12 +142,12 @@ static void push_free(struct lc_family_region *r, uint32_t slot)
 }
 
 /* A slot never handed out before, 0 when all have been. */
-static uint32_t take_unused(struct lc_family_region *r)
+static uint32_t take_unused(struct lc_holders_region *r)
 {
     uint32_t used = atomic_load_explicit(&r->used, memory_order_relaxed);
     for (int tries = 0; tries < CAS_TRIES; tries++) {
-        if (used >= LC_FAMILY_SLOTS - 1) {
-            if (used > LC_FAMILY_SLOTS - 1)
+        if (used >= LC_HOLDERS_SLOTS - 1) {
+            if (used > LC_HOLDERS_SLOTS - 1)
                 note_corruption("slot count out of range");
             return 0;
         }
@@ -162,7 +162,7 @@ static uint32_t take_unused(struct lc_family_region *r)
 /* A free record has no holders; claiming it is one compare-and-swap, so
  * that a slot handed out twice (a corrupt list or count) is never shared
  * by two sockets. */
-static uint32_t claim(struct lc_family_record *rec, uint32_t slot, uint32_t holders, uint32_t flags)
+static uint32_t claim(struct lc_holders_record *rec, uint32_t slot, uint32_t holders, uint32_t flags)
 {
     uint64_t count = atomic_load_explicit(&rec->count, memory_order_acquire);
     if (holders_of(count) != 0)
@@ -175,11 +175,11 @@ static uint32_t claim(struct lc_family_record *rec, uint32_t slot, uint32_t hold
     return handle_of(slot, claimed);
 }
 
-uint32_t lc_family_new(uint32_t holders, uint32_t flags)
+uint32_t lc_holders_new(uint32_t holders, uint32_t flags)
 {
-    if (holders == 0 || !lc_family_ensure())
+    if (holders == 0 || !lc_holders_ensure())
         return 0;
-    struct lc_family_region *r = atomic_load_explicit(&region, memory_order_acquire);
+    struct lc_holders_region *r = atomic_load_explicit(&region, memory_order_acquire);
     uint32_t slot = pop_free(r);
     if (slot) {
         uint32_t handle = claim(&r->records[slot], slot, holders, flags);
@@ -197,9 +197,9 @@ uint32_t lc_family_new(uint32_t holders, uint32_t flags)
     return handle;
 }
 
-bool lc_family_hold(uint32_t id)
+bool lc_holders_hold(uint32_t id)
 {
-    struct lc_family_record *rec = record(id);
+    struct lc_holders_record *rec = record(id);
     if (!rec)
         return false;
     uint64_t count = atomic_load_explicit(&rec->count, memory_order_acquire);
@@ -221,9 +221,9 @@ bool lc_family_hold(uint32_t id)
     return false;
 }
 
-uint32_t lc_family_release(uint32_t id, uint32_t *last_flags)
+uint32_t lc_holders_release(uint32_t id, uint32_t *last_flags)
 {
-    struct lc_family_record *rec = record(id);
+    struct lc_holders_record *rec = record(id);
     if (!rec)
         return 2; /* unknown: assume someone else holds it */
     uint64_t count = atomic_load_explicit(&rec->count, memory_order_acquire);
@@ -245,7 +245,7 @@ uint32_t lc_family_release(uint32_t id, uint32_t *last_flags)
             if (holders == 1) {
                 if (last_flags)
                     *last_flags = atomic_load_explicit(&rec->flags, memory_order_acquire);
-                push_free(atomic_load_explicit(&region, memory_order_acquire), lc_family_slot(id));
+                push_free(atomic_load_explicit(&region, memory_order_acquire), lc_holders_slot(id));
             }
             return holders;
         }
@@ -254,29 +254,29 @@ uint32_t lc_family_release(uint32_t id, uint32_t *last_flags)
     return 2;
 }
 
-void lc_family_note_epoll_left(uint32_t id)
+void lc_holders_note_epoll_left(uint32_t id)
 {
-    struct lc_family_record *rec = live_record(id);
+    struct lc_holders_record *rec = live_record(id);
     if (rec)
         atomic_fetch_add_explicit(&rec->flags, UINT32_C(1) << 16, memory_order_acq_rel);
 }
 
-uint32_t lc_family_flags(uint32_t id)
+uint32_t lc_holders_flags(uint32_t id)
 {
-    struct lc_family_record *rec = live_record(id);
+    struct lc_holders_record *rec = live_record(id);
     return rec ? atomic_load_explicit(&rec->flags, memory_order_acquire) : 0;
 }
 
-void lc_family_add_flags(uint32_t id, uint32_t flags)
+void lc_holders_add_flags(uint32_t id, uint32_t flags)
 {
-    struct lc_family_record *rec = live_record(id);
+    struct lc_holders_record *rec = live_record(id);
     if (rec)
         atomic_fetch_or_explicit(&rec->flags, flags & 0xffff, memory_order_acq_rel);
 }
 
-void lc_family_clear_flags(uint32_t id, uint32_t flags)
+void lc_holders_clear_flags(uint32_t id, uint32_t flags)
 {
-    struct lc_family_record *rec = live_record(id);
+    struct lc_holders_record *rec = live_record(id);
     if (rec)
         atomic_fetch_and_explicit(&rec->flags, ~(flags & 0xffff), memory_order_acq_rel);
 }

@@ -34,7 +34,7 @@ LC_EXPORT int socket(int domain, int type, int protocol)
                (protocol == 0 || protocol == IPPROTO_TCP);
     int saved_errno = errno;
     if (tcp) {
-        lc_fdtable_created(fd, LC_FD_LINGER_KNOWN | cloexec_flag(type));
+        lc_fdtable_own(fd, LC_FD_LINGER_KNOWN | cloexec_flag(type));
         start_drain_early();
     } else {
         lc_fdtable_set(fd, 0);
@@ -84,7 +84,7 @@ static int track_accepted(int listen_fd, int fd, int flags)
     if (fd >= 0 && lc_ready()) {
         int saved_errno = errno;
         if (accepts_tcp(listen_fd)) {
-            lc_fdtable_created(fd, inherited_linger(listen_fd) | cloexec_flag(flags));
+            lc_fdtable_own(fd, inherited_linger(listen_fd) | cloexec_flag(flags));
             start_drain_early();
         } else {
             lc_fdtable_set(fd, 0);
