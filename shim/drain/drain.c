@@ -9,7 +9,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,7 +47,7 @@ bool lc_drain_started(void)
 
 static void close_between(unsigned first, unsigned last)
 {
-    if (first > last || syscall(SYS_close_range, first, last, 0u) == 0 || errno != ENOSYS)
+    if (first > last || lc_raw_close_range(first, last, 0) == 0 || errno != ENOSYS)
         return;
     struct rlimit nofile = { 1024, 1024 };
     getrlimit(RLIMIT_NOFILE, &nofile);
@@ -88,7 +87,7 @@ static bool enter_own_table(void)
     /* 0-2 stay taken, so that no drained socket lands where a stray write
      * to a standard stream would reach a client. */
     int filler;
-    while ((filler = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC)) >= 0 &&
+    while ((filler = lc_raw_openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0)) >= 0 &&
            filler < 2) {
     }
     if (filler > 2)

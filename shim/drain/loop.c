@@ -11,7 +11,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sys/clock.h"
@@ -85,7 +84,7 @@ static void finish(int32_t index, enum lc_drain_end why)
      * rest. */
     if (why == LC_END_STALLED && s->reset_if_stalled) {
         struct linger abortive = { .l_onoff = 1, .l_linger = 0 };
-        syscall(SYS_setsockopt, s->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+        lc_raw_setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
     }
     lc_drain_unaccount_output(s->queued);
     lc_raw_close(fd);
@@ -113,7 +112,7 @@ static uint64_t window_edge(const struct tcp_info *info, socklen_t len)
 static bool output_stalled(struct lc_slot *s, int64_t now)
 {
     int unacked = 0;
-    if ((int)syscall(SYS_ioctl, s->fd, SIOCOUTQ, &unacked) != 0 || unacked <= 0)
+    if (lc_raw_ioctl(s->fd, SIOCOUTQ, &unacked) != 0 || unacked <= 0)
         unacked = 0;
     if ((uint32_t)unacked < s->queued) {
         lc_drain_unaccount_output(s->queued - (uint32_t)unacked);
@@ -190,7 +189,7 @@ static void adopt_handoffs(int64_t now)
             .msg_control = control.buf,
             .msg_controllen = sizeof control.buf,
         };
-        ssize_t n = (ssize_t)syscall(SYS_recvmsg, receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        ssize_t n = lc_raw_recvmsg(receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
             continue;
         if (n == 0) {
@@ -276,7 +275,7 @@ static void expire(int64_t now)
 bool lc_drain_loop_watch(int receive_end)
 {
     receive_fd = receive_end;
-    epoll_fd = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
+    epoll_fd = lc_raw_epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN };
     ev.data.u32 = HANDOFF_TAG;
     return epoll_fd >= 0 && lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, receive_fd, &ev) == 0;
@@ -288,7 +287,7 @@ void lc_drain_loop_run(void)
     lc_stats_timer_start(lc_now_ms());
     int timeout = lc_stats_timer_bound(-1, lc_now_ms());
     for (;;) {
-        int n = (int)syscall(SYS_epoll_pwait, epoll_fd, events, 64, timeout, NULL, 0);
+        int n = lc_raw_epoll_wait(epoll_fd, events, 64, timeout);
         if (n < 0 && errno != EINTR) {
             lc_log(LC_LOG_ERROR, "drain: epoll_wait failed (errno %d)", errno);
             n = 0;

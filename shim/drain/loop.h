@@ -3,7 +3,7 @@
  * and really closes each at the first of peer EOF, error, idle timeout,
  * total timeout or byte cap, or with a reset once the peer has taken none
  * of the output still queued for the idle timeout. It runs in the thread's
- * own descriptor table, so it talks to the kernel directly (raw.h). */
+ * own descriptor table, so it talks to the kernel directly (sys/raw.h). */
 #ifndef LINGERCLOSE_DRAIN_LOOP_H
 #define LINGERCLOSE_DRAIN_LOOP_H
 

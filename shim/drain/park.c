@@ -2,7 +2,6 @@
 
 #include <sched.h>
 #include <stdatomic.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sys/clock.h"

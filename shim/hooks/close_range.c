@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <linux/close_range.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include "holders/fdtable.h"
 #include "decide/linger.h"
 #include "drain/park.h"
+#include "sys/raw.h"
 #include "sys/real.h"
 
 #define KNOWN_FLAGS (CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)

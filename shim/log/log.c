@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -74,8 +73,8 @@ int lc_log_enter_own_table(void)
  * loses the line rather than stall the caller. */
 static bool write_whole(int fd, const char *line, size_t n, bool socket)
 {
-    long written = socket ? syscall(SYS_sendto, fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0)
-                          : syscall(SYS_write, fd, line, n);
+    long written = socket ? lc_raw_send(fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL)
+                          : lc_raw_write(fd, line, n);
     return written == (long)n;
 }
 
@@ -100,8 +99,7 @@ static int write_reopened(const char *line, size_t n)
         return -1;
     if (!is_startup_stderr(&st))
         return 0;
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, PROGRAM_STDERR,
-                          O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = lc_raw_openat(AT_FDCWD, PROGRAM_STDERR, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     bool written = write_if_startup_stderr(fd, line, n);
@@ -145,7 +143,7 @@ static bool write_to_stderr(const char *line, size_t n)
         if (written >= 0)
             return written == 1;
     }
-    int fd = (int)syscall(SYS_fcntl, STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int fd = lc_raw_fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
     if (fd < 0)
         return false;
     bool written = write_if_startup_stderr(fd, line, n);
@@ -192,12 +190,12 @@ void lc_log_configure(enum lc_log_target target, const char *journal_stream)
  * waits: a stalled logger loses the line, it does not stall a close(). */
 static bool send_to_syslog(const char *line, size_t n)
 {
-    int fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = lc_raw_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
     struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = SYSLOG_SOCKET };
-    long sent = syscall(SYS_sendto, fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-                        (struct sockaddr *)&addr, (socklen_t)sizeof addr);
+    long sent = lc_raw_sendto(fd, line, n, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr,
+                              (socklen_t)sizeof addr);
     int saved = errno;
     lc_raw_close(fd);
     return sent >= 0 || saved == EAGAIN;

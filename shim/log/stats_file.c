@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,8 +140,7 @@ static int open_directory(struct target *t, bool quiet)
     char *end = t->path + t->directory_len;
     char saved = *end;
     *end = '\0';
-    int dir = (int)syscall(SYS_openat, AT_FDCWD, t->path,
-                           O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dir = lc_raw_openat(AT_FDCWD, t->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     int open_errno = errno;
     if (dir < 0 && !quiet)
         report_failure(t->path, "open the directory", open_errno);
@@ -178,17 +176,14 @@ static uint64_t mix(uint64_t x)
 static void random_suffix(char out[17])
 {
     uint64_t bits = 0;
-#ifdef SYS_getrandom
-    if (syscall(SYS_getrandom, &bits, sizeof bits, GRND_NONBLOCK) != (long)sizeof bits)
-#endif
-    {
+    if (lc_raw_getrandom(&bits, sizeof bits, GRND_NONBLOCK) != (ssize_t)sizeof bits) {
         /* No getrandom (Linux before 3.17, a filter that refuses it) or
          * no entropy yet, early at boot. */
         static _Atomic uint64_t calls;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         bits = mix((uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 32) ^
-                   mix((uint64_t)syscall(SYS_gettid) ^ (uint64_t)(uintptr_t)&now) ^
+                   mix((uint64_t)lc_raw_gettid() ^ (uint64_t)(uintptr_t)&now) ^
                    mix(atomic_fetch_add(&calls, 1)));
     }
     static const char hex[] = "0123456789abcdef";
@@ -200,7 +195,7 @@ static void random_suffix(char out[17])
 static bool write_all(int fd, const char *text, size_t len)
 {
     while (len) {
-        long n = syscall(SYS_write, fd, text, len);
+        long n = lc_raw_write(fd, text, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -255,8 +250,8 @@ static bool publish(int dir, const struct target *t, pid_t pid, struct scratch *
     for (int try = 0; try < CREATE_TRIES && fd < 0; try++) {
         random_suffix(suffix);
         lc_formatf(temporary, temporary_size, "%s.%s.tmp", t->name, suffix);
-        fd = (int)syscall(SYS_openat, dir, temporary,
-                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+        fd = lc_raw_openat(dir, temporary,
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
         if (fd < 0 && errno != EEXIST)
             break;
     }
@@ -290,12 +285,12 @@ static bool publish(int dir, const struct target *t, pid_t pid, struct scratch *
     lc_raw_close(fd);
     if (!written) {
         report_failure(temporary, "write", write_errno);
-        syscall(SYS_unlinkat, dir, temporary, 0);
+        lc_raw_unlinkat(dir, temporary, 0);
         return false;
     }
-    if (syscall(SYS_renameat, dir, temporary, dir, t->name) != 0) {
+    if (lc_raw_renameat(dir, temporary, dir, t->name) != 0) {
         report_failure(t->path, "rename the new statistics to", errno);
-        syscall(SYS_unlinkat, dir, temporary, 0);
+        lc_raw_unlinkat(dir, temporary, 0);
         return false;
     }
     atomic_store(&last_failure, 0);
@@ -330,7 +325,7 @@ void lc_stats_file_write(void)
             /* The end of the process came while this write was too slow
              * to wait for: its removal may have come before the rename. */
             if (publish(dir, &t, pid, &scratch) && t.per_process && atomic_load(&ending_pid) == pid)
-                syscall(SYS_unlinkat, dir, t.name, 0);
+                lc_raw_unlinkat(dir, t.name, 0);
             lc_raw_close(dir);
         }
     }
@@ -368,7 +363,7 @@ void lc_stats_file_at_exit(void)
         int dir = open_directory(&t, t.per_process);
         if (dir >= 0) {
             if (t.per_process)
-                syscall(SYS_unlinkat, dir, t.name, 0);
+                lc_raw_unlinkat(dir, t.name, 0);
             else
                 publish(dir, &t, pid, &scratch);
             lc_raw_close(dir);

@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "holders/adopt.h"
@@ -15,6 +14,7 @@
 #include "drain/handoff.h"
 #include "log/log.h"
 #include "drain/park.h"
+#include "sys/raw.h"
 #include "sys/real.h"
 #include "log/stats.h"
 #include "log/stats_file.h"
@@ -27,7 +27,7 @@ static _Atomic pid_t owner_pid;
  * memory any cache would live in. */
 bool lc_in_owner_process(void)
 {
-    return (pid_t)syscall(SYS_getpid) == atomic_load_explicit(&owner_pid, memory_order_relaxed);
+    return lc_raw_getpid() == atomic_load_explicit(&owner_pid, memory_order_relaxed);
 }
 
 /* fork() copies every descriptor: each socket gets one more holder, in
@@ -46,7 +46,7 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-    atomic_store(&owner_pid, (pid_t)syscall(SYS_getpid));
+    atomic_store(&owner_pid, lc_raw_getpid());
     atomic_store(&lc_memory_sharing_children, 0);
     lc_park_forget_in_child();
     lc_drain_atfork_child();
@@ -59,7 +59,7 @@ static void atfork_child(void)
 __attribute__((constructor)) static void lingerclose_init(void)
 {
     lc_real_resolve();
-    atomic_store(&owner_pid, (pid_t)syscall(SYS_getpid));
+    atomic_store(&owner_pid, lc_raw_getpid());
     lc_conf_init();
     lc_log(LC_LOG_DEBUG,
            "%s %s loaded: mode=%s idle-timeout=%ums timeout=%ums exit-timeout=%ums "
