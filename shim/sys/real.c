@@ -10,137 +10,113 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sys/raw.h"
 #include "sys/real.h"
+
+/* Every function wrapped, with its type: one list for the slots and the
+ * resolver. */
+#define REAL_FUNCTIONS(X)                                                                   \
+    X(close, int, int)                                                                      \
+    X(shutdown, int, int, int)                                                              \
+    X(setsockopt, int, int, int, int, const void *, socklen_t)                              \
+    X(socket, int, int, int, int)                                                           \
+    X(accept, int, int, struct sockaddr *, socklen_t *)                                     \
+    X(accept4, int, int, struct sockaddr *, socklen_t *, int)                               \
+    X(epoll_ctl, int, int, int, int, struct epoll_event *)                                  \
+    X(dup, int, int)                                                                        \
+    X(dup2, int, int, int)                                                                  \
+    X(dup3, int, int, int, int)                                                             \
+    X(fcntl, int, int, int, ...)                                                            \
+    X(fcntl64, int, int, int, ...)                                                          \
+    X(sendmsg, ssize_t, int, const struct msghdr *, int)                                    \
+    X(sendmmsg, int, int, struct mmsghdr *, unsigned int, int)                              \
+    X(recvmsg, ssize_t, int, struct msghdr *, int)                                          \
+    X(recvmmsg, int, int, struct mmsghdr *, unsigned int, int, struct timespec *)           \
+    X(close_range, int, unsigned int, unsigned int, int)                                    \
+    X(closefrom, void, int)                                                                 \
+    X(fclose, int, FILE *)                                                                  \
+    X(_exit, void, int)                                                                     \
+    X(execve, int, const char *, char *const[], char *const[])                              \
+    X(execvpe, int, const char *, char *const[], char *const[])                             \
+    X(fexecve, int, int, char *const[], char *const[])                                      \
+    X(execveat, int, int, const char *, char *const[], char *const[], int)                  \
+    X(posix_spawn, int, pid_t *, const char *, const posix_spawn_file_actions_t *,          \
+      const posix_spawnattr_t *, char *const[], char *const[])                              \
+    X(posix_spawnp, int, pid_t *, const char *, const posix_spawn_file_actions_t *,         \
+      const posix_spawnattr_t *, char *const[], char *const[])                              \
+    X(system, int, const char *)                                                            \
+    X(popen, FILE *, const char *, const char *)                                            \
+    X(clone, int, int (*)(void *), void *, int, void *, ...)                                \
+    X(_Fork, pid_t, void)
 
 /* Each pointer is written once by the constructor and read without a lock
  * afterwards; relaxed atomics keep the compiler honest about that. A NULL
  * pointer means "not resolved (yet)": use the system call. */
-#define REAL_SLOT(name, ret, ...) static _Atomic(ret (*)(__VA_ARGS__)) real_##name
+#define REAL_SLOT(name, ret, ...) static _Atomic(ret (*)(__VA_ARGS__)) real_##name;
+REAL_FUNCTIONS(REAL_SLOT)
 
-REAL_SLOT(close, int, int);
-REAL_SLOT(shutdown, int, int, int);
-REAL_SLOT(setsockopt, int, int, int, int, const void *, socklen_t);
-REAL_SLOT(socket, int, int, int, int);
-REAL_SLOT(accept, int, int, struct sockaddr *, socklen_t *);
-REAL_SLOT(accept4, int, int, struct sockaddr *, socklen_t *, int);
-REAL_SLOT(epoll_ctl, int, int, int, int, struct epoll_event *);
-REAL_SLOT(dup, int, int);
-REAL_SLOT(dup2, int, int, int);
-REAL_SLOT(dup3, int, int, int, int);
-REAL_SLOT(fcntl, int, int, int, ...);
-REAL_SLOT(fcntl64, int, int, int, ...);
-REAL_SLOT(sendmsg, ssize_t, int, const struct msghdr *, int);
-REAL_SLOT(sendmmsg, int, int, struct mmsghdr *, unsigned int, int);
-REAL_SLOT(recvmsg, ssize_t, int, struct msghdr *, int);
-REAL_SLOT(recvmmsg, int, int, struct mmsghdr *, unsigned int, int, struct timespec *);
-REAL_SLOT(close_range, int, unsigned int, unsigned int, int);
-REAL_SLOT(closefrom, void, int);
-REAL_SLOT(fclose, int, FILE *);
-REAL_SLOT(_exit, void, int);
-REAL_SLOT(execve, int, const char *, char *const[], char *const[]);
-REAL_SLOT(execvpe, int, const char *, char *const[], char *const[]);
-REAL_SLOT(fexecve, int, int, char *const[], char *const[]);
-REAL_SLOT(execveat, int, int, const char *, char *const[], char *const[], int);
-REAL_SLOT(posix_spawn, int, pid_t *, const char *, const posix_spawn_file_actions_t *,
-          const posix_spawnattr_t *, char *const[], char *const[]);
-REAL_SLOT(posix_spawnp, int, pid_t *, const char *, const posix_spawn_file_actions_t *,
-          const posix_spawnattr_t *, char *const[], char *const[]);
-REAL_SLOT(system, int, const char *);
-REAL_SLOT(popen, FILE *, const char *, const char *);
-REAL_SLOT(clone, int, int (*)(void *), void *, int, void *, ...);
-REAL_SLOT(_Fork, pid_t, void);
-
-#define RESOLVE(name) \
-    atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release)
+#define RESOLVE(name, ...) \
+    atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release);
 
 void lc_real_resolve(void)
 {
-    RESOLVE(close);
-    RESOLVE(shutdown);
-    RESOLVE(setsockopt);
-    RESOLVE(socket);
-    RESOLVE(accept);
-    RESOLVE(accept4);
-    RESOLVE(epoll_ctl);
-    RESOLVE(dup);
-    RESOLVE(dup2);
-    RESOLVE(dup3);
-    RESOLVE(fcntl);
-    RESOLVE(fcntl64);
-    RESOLVE(sendmsg);
-    RESOLVE(sendmmsg);
-    RESOLVE(recvmsg);
-    RESOLVE(recvmmsg);
-    RESOLVE(close_range);
-    RESOLVE(closefrom);
-    RESOLVE(fclose);
-    RESOLVE(_exit);
-    RESOLVE(execve);
-    RESOLVE(execvpe);
-    RESOLVE(fexecve);
-    RESOLVE(execveat);
-    RESOLVE(posix_spawn);
-    RESOLVE(posix_spawnp);
-    RESOLVE(system);
-    RESOLVE(popen);
-    RESOLVE(clone);
-    RESOLVE(_Fork);
+    REAL_FUNCTIONS(RESOLVE)
 }
 
 #define REAL(name) atomic_load_explicit(&real_##name, memory_order_acquire)
 
 int lc_real_close(int fd)
 {
-    int (*fn)(int) = REAL(close);
+    __auto_type fn = REAL(close);
     return fn ? fn(fd) : (int)syscall(SYS_close, fd);
 }
 
 int lc_real_shutdown(int fd, int how)
 {
-    int (*fn)(int, int) = REAL(shutdown);
+    __auto_type fn = REAL(shutdown);
     return fn ? fn(fd, how) : (int)syscall(SYS_shutdown, fd, how);
 }
 
 int lc_real_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
-    int (*fn)(int, int, int, const void *, socklen_t) = REAL(setsockopt);
+    __auto_type fn = REAL(setsockopt);
     return fn ? fn(fd, level, name, value, len)
               : (int)syscall(SYS_setsockopt, fd, level, name, value, len);
 }
 
 int lc_real_socket(int domain, int type, int protocol)
 {
-    int (*fn)(int, int, int) = REAL(socket);
+    __auto_type fn = REAL(socket);
     return fn ? fn(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
 }
 
 int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-    int (*fn)(int, struct sockaddr *, socklen_t *) = REAL(accept);
+    __auto_type fn = REAL(accept);
     return fn ? fn(fd, addr, len) : (int)syscall(SYS_accept4, fd, addr, len, 0);
 }
 
 int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-    int (*fn)(int, struct sockaddr *, socklen_t *, int) = REAL(accept4);
+    __auto_type fn = REAL(accept4);
     return fn ? fn(fd, addr, len, flags) : (int)syscall(SYS_accept4, fd, addr, len, flags);
 }
 
 int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
-    int (*fn)(int, int, int, struct epoll_event *) = REAL(epoll_ctl);
+    __auto_type fn = REAL(epoll_ctl);
     return fn ? fn(epfd, op, fd, event) : (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
 }
 
 int lc_real_dup(int fd)
 {
-    int (*fn)(int) = REAL(dup);
+    __auto_type fn = REAL(dup);
     return fn ? fn(fd) : (int)syscall(SYS_dup, fd);
 }
 
 int lc_real_dup2(int fd, int newfd)
 {
-    int (*fn)(int, int) = REAL(dup2);
+    __auto_type fn = REAL(dup2);
     if (fn)
         return fn(fd, newfd);
     if (fd == newfd) /* dup3 refuses what dup2 allows */
@@ -150,19 +126,19 @@ int lc_real_dup2(int fd, int newfd)
 
 int lc_real_dup3(int fd, int newfd, int flags)
 {
-    int (*fn)(int, int, int) = REAL(dup3);
+    __auto_type fn = REAL(dup3);
     return fn ? fn(fd, newfd, flags) : (int)syscall(SYS_dup3, fd, newfd, flags);
 }
 
 int lc_real_fcntl(int fd, int cmd, void *arg)
 {
-    int (*fn)(int, int, ...) = REAL(fcntl);
+    __auto_type fn = REAL(fcntl);
     return fn ? fn(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
 }
 
 int lc_real_fcntl64(int fd, int cmd, void *arg)
 {
-    int (*fn)(int, int, ...) = REAL(fcntl64);
+    __auto_type fn = REAL(fcntl64);
     if (!fn)
         fn = REAL(fcntl);
     return fn ? fn(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
@@ -170,50 +146,50 @@ int lc_real_fcntl64(int fd, int cmd, void *arg)
 
 ssize_t lc_real_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    ssize_t (*fn)(int, const struct msghdr *, int) = REAL(sendmsg);
+    __auto_type fn = REAL(sendmsg);
     return fn ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_sendmsg, fd, msg, flags);
 }
 
 int lc_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
-    int (*fn)(int, struct mmsghdr *, unsigned int, int) = REAL(sendmmsg);
+    __auto_type fn = REAL(sendmmsg);
     return fn ? fn(fd, vec, vlen, flags) : (int)syscall(SYS_sendmmsg, fd, vec, vlen, flags);
 }
 
 ssize_t lc_real_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    ssize_t (*fn)(int, struct msghdr *, int) = REAL(recvmsg);
+    __auto_type fn = REAL(recvmsg);
     return fn ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_recvmsg, fd, msg, flags);
 }
 
 int lc_real_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
                      struct timespec *timeout)
 {
-    int (*fn)(int, struct mmsghdr *, unsigned int, int, struct timespec *) = REAL(recvmmsg);
+    __auto_type fn = REAL(recvmmsg);
     return fn ? fn(fd, vec, vlen, flags, timeout)
               : (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
 }
 
 int lc_real_close_range(unsigned int first, unsigned int last, int flags)
 {
-    int (*fn)(unsigned int, unsigned int, int) = REAL(close_range);
-    return fn ? fn(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+    __auto_type fn = REAL(close_range);
+    return fn ? fn(first, last, flags) : lc_raw_close_range(first, last, (unsigned int)flags);
 }
 
 void lc_real_closefrom(int lowfd)
 {
-    void (*fn)(int) = REAL(closefrom);
+    __auto_type fn = REAL(closefrom);
     if (fn)
         fn(lowfd);
     else if (lowfd >= 0)
-        syscall(SYS_close_range, (unsigned int)lowfd, ~0u, 0);
+        lc_raw_close_range((unsigned int)lowfd, ~0u, 0);
 }
 
 /* fclose has no system call to stand in for it: a program that closes a
  * stream before the constructor ran gets it resolved on the spot. */
 int lc_real_fclose(FILE *stream)
 {
-    int (*fn)(FILE *) = REAL(fclose);
+    __auto_type fn = REAL(fclose);
     if (!fn) {
         lc_real_resolve();
         fn = REAL(fclose);
@@ -223,7 +199,7 @@ int lc_real_fclose(FILE *stream)
 
 _Noreturn void lc_real_exit_now(int status)
 {
-    void (*fn)(int) = REAL(_exit);
+    __auto_type fn = REAL(_exit);
     if (fn)
         fn(status);
     for (;;)
@@ -241,7 +217,7 @@ _Noreturn void lc_real_exit_now(int status)
 
 int lc_real_execve(const char *path, char *const argv[], char *const envp[])
 {
-    int (*fn)(const char *, char *const[], char *const[]) = REAL(execve);
+    __auto_type fn = REAL(execve);
     return fn ? fn(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
 }
 
@@ -258,7 +234,7 @@ int lc_real_fexecve(int fd, char *const argv[], char *const envp[])
 int lc_real_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                      int flags)
 {
-    int (*fn)(int, const char *, char *const[], char *const[], int) = REAL(execveat);
+    __auto_type fn = REAL(execveat);
     return fn ? fn(dirfd, path, argv, envp, flags)
               : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }
@@ -269,22 +245,20 @@ int lc_real_execveat(int dirfd, const char *path, char *const argv[], char *cons
 int lc_real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    int (*fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-              const posix_spawnattr_t *, char *const[], char *const[]) = REAL_OR_RESOLVED(posix_spawn);
+    __auto_type fn = REAL_OR_RESOLVED(posix_spawn);
     return fn ? fn(pid, path, actions, attr, argv, envp) : ENOSYS;
 }
 
 int lc_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    int (*fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-              const posix_spawnattr_t *, char *const[], char *const[]) = REAL_OR_RESOLVED(posix_spawnp);
+    __auto_type fn = REAL_OR_RESOLVED(posix_spawnp);
     return fn ? fn(pid, file, actions, attr, argv, envp) : ENOSYS;
 }
 
 int lc_real_system(const char *command)
 {
-    int (*fn)(const char *) = REAL_OR_RESOLVED(system);
+    __auto_type fn = REAL_OR_RESOLVED(system);
     if (!fn) {
         errno = ENOSYS;
         return -1;
@@ -294,7 +268,7 @@ int lc_real_system(const char *command)
 
 FILE *lc_real_popen(const char *command, const char *type)
 {
-    FILE *(*fn)(const char *, const char *) = REAL_OR_RESOLVED(popen);
+    __auto_type fn = REAL_OR_RESOLVED(popen);
     if (!fn) {
         errno = ENOSYS;
         return NULL;
@@ -305,7 +279,7 @@ FILE *lc_real_popen(const char *command, const char *type)
 int lc_real_clone(int (*start)(void *), void *stack, int flags, void *arg, pid_t *parent_tid,
                   void *tls, pid_t *child_tid)
 {
-    int (*fn)(int (*)(void *), void *, int, void *, ...) = REAL_OR_RESOLVED(clone);
+    __auto_type fn = REAL_OR_RESOLVED(clone);
     if (!fn) {
         errno = ENOSYS;
         return -1;
@@ -315,7 +289,7 @@ int lc_real_clone(int (*start)(void *), void *stack, int flags, void *arg, pid_t
 
 pid_t lc_real__Fork(void)
 {
-    pid_t (*fn)(void) = REAL_OR_RESOLVED(_Fork);
+    __auto_type fn = REAL_OR_RESOLVED(_Fork);
     if (!fn) {
         errno = ENOSYS;
         return -1;

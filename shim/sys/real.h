@@ -1,6 +1,7 @@
 /* The functions lingerclose wraps, as the next object in the lookup chain
  * (normally libc) provides them. Until they are resolved, and whenever
- * dlsym finds nothing, the raw system call stands in. */
+ * dlsym finds nothing, the raw system call stands in. When to call these
+ * rather than lc_raw_* or the plain name: see sys/raw.h. */
 #ifndef LINGERCLOSE_REAL_H
 #define LINGERCLOSE_REAL_H
 
