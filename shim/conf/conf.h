@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "log/log.h"
 #include "conf/parse.h"
+#include "log/log.h"
 
 struct lc_conf {
     enum lc_mode mode;

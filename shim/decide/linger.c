@@ -5,19 +5,19 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "holders/children.h"
-#include "sys/clock.h"
 #include "decide/decide.h"
-#include "drain/drain.h"
-#include "holders/holders.h"
-#include "holders/fdtable.h"
-#include "drain/handoff.h"
 #include "decide/linger.h"
-#include "log/log.h"
-#include "drain/park.h"
-#include "sys/real.h"
 #include "decide/socket_state.h"
+#include "drain/drain.h"
+#include "drain/handoff.h"
+#include "drain/park.h"
+#include "holders/children.h"
+#include "holders/fdtable.h"
+#include "holders/holders.h"
+#include "log/log.h"
 #include "log/stats.h"
+#include "sys/clock.h"
+#include "sys/real.h"
 
 #define CAPACITY_WARNING_INTERVAL_S 60
 

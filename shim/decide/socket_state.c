@@ -8,9 +8,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "decide/socket_state.h"
 #include "holders/fdtable.h"
 #include "log/log.h"
-#include "decide/socket_state.h"
 
 uint16_t lc_socket_local_port(int fd)
 {

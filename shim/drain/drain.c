@@ -12,12 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sys/clock.h"
 #include "drain/drain.h"
+#include "drain/handoff.h"
 #include "drain/loop.h"
 #include "holders/fdtable.h"
-#include "drain/handoff.h"
 #include "log/log.h"
+#include "sys/clock.h"
 #include "sys/raw.h"
 #include "sys/real.h"
 

@@ -5,17 +5,17 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
-#include "sys/clock.h"
 #include "conf/conf.h"
+#include "decide/linger.h"
 #include "drain/discard.h"
 #include "drain/exit.h"
-#include "sys/export.h"
-#include "holders/fdtable.h"
 #include "drain/handoff.h"
-#include "decide/linger.h"
-#include "log/log.h"
 #include "drain/park.h"
+#include "holders/fdtable.h"
+#include "log/log.h"
 #include "log/stats.h"
+#include "sys/clock.h"
+#include "sys/export.h"
 
 /* Beyond this many, connections still left at exit close plainly. */
 #define EXIT_SOCKETS_MAX 256

@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 
 #include "conf/conf.h"
-#include "holders/fdtable.h"
 #include "drain/handoff.h"
+#include "holders/fdtable.h"
 #include "sys/real.h"
 
 #define NONE (-1)

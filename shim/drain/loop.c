@@ -13,16 +13,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sys/clock.h"
 #include "conf/conf.h"
 #include "drain/discard.h"
+#include "drain/handoff.h"
 #include "drain/loop.h"
 #include "drain/slots.h"
-#include "drain/handoff.h"
 #include "log/log.h"
-#include "sys/raw.h"
 #include "log/stats.h"
 #include "log/stats_timer.h"
+#include "sys/clock.h"
+#include "sys/raw.h"
 
 #define NONE LC_SLOT_NONE
 #define HANDOFF_TAG UINT32_MAX

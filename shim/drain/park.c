@@ -4,13 +4,13 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "sys/clock.h"
 #include "conf/conf.h"
-#include "holders/fdtable.h"
 #include "drain/handoff.h"
 #include "drain/park.h"
-#include "sys/raw.h"
+#include "holders/fdtable.h"
 #include "log/stats.h"
+#include "sys/clock.h"
+#include "sys/raw.h"
 
 #define EMPTY (-1)
 /* Taken by a caller that is parking, closing or moving the slot's socket:

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "holders/adopt.h"
 #include "decide/decide.h"
+#include "holders/adopt.h"
 #include "holders/fdtable.h"
 #include "log/log.h"
 #include "sys/real.h"

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
-#include "holders/holders.h"
 #include "holders/fdtable.h"
+#include "holders/holders.h"
 #include "sys/invariant.h"
 
 /* Two levels so that memory follows the highest descriptor in use: chunks

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include "sys/export.h"
 #include "decide/linger.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* Async-signal-safe: no lock, no allocation, only system calls and atomics. */

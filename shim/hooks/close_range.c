@@ -5,10 +5,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "sys/export.h"
-#include "holders/fdtable.h"
 #include "decide/linger.h"
 #include "drain/park.h"
+#include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/raw.h"
 #include "sys/real.h"
 

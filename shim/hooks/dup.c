@@ -6,11 +6,11 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "sys/export.h"
-#include "holders/fdtable.h"
-#include "drain/handoff.h"
 #include "decide/linger.h"
+#include "drain/handoff.h"
 #include "drain/park.h"
+#include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* The new descriptor shares the socket: one more holder, and only the

@@ -2,8 +2,8 @@
 
 #include <sys/epoll.h>
 
-#include "sys/export.h"
 #include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* Remembers which epoll sets hold each socket, so that a lingering close

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "holders/adopt.h"
-#include "sys/export.h"
 #include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 extern char **environ;

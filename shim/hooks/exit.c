@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include "drain/exit.h"
+#include "log/stats_file.h"
 #include "sys/export.h"
 #include "sys/real.h"
-#include "log/stats_file.h"
 
 /* A process that ends holding a connection (inetd children, fork-per-
  * connection servers) closes it in the kernel, with a reset if input is

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdio_ext.h>
 
-#include "sys/export.h"
-#include "holders/fdtable.h"
 #include "decide/linger.h"
+#include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* glibc's fclose closes the descriptor internally, past any close() hook.

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "sys/export.h"
 #include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* Calls fn for every descriptor a message carries with SCM_RIGHTS. */

@@ -2,8 +2,8 @@
 
 #include <sys/socket.h>
 
-#include "sys/export.h"
 #include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* SO_LINGER {1, 0} asks for an abortive close (a RST, no TIME_WAIT); the

@@ -2,8 +2,8 @@
 
 #include <sys/socket.h>
 
-#include "sys/export.h"
 #include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* Passed through unchanged (a shutdown() is how one thread wakes another

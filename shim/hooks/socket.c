@@ -5,9 +5,9 @@
 #include <sys/socket.h>
 
 #include "drain/drain.h"
-#include "sys/export.h"
-#include "holders/fdtable.h"
 #include "drain/park.h"
+#include "holders/fdtable.h"
+#include "sys/export.h"
 #include "sys/real.h"
 
 /* Starting the drain thread is not async-signal-safe, and close() never

@@ -10,9 +10,9 @@
 
 #include "conf/conf.h"
 #include "log/log.h"
-#include "sys/raw.h"
 #include "log/stats.h"
 #include "log/stats_file.h"
+#include "sys/raw.h"
 
 #ifndef GRND_NONBLOCK
 #define GRND_NONBLOCK 0x0001

@@ -4,20 +4,20 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "holders/adopt.h"
 #include "conf/conf.h"
 #include "drain/drain.h"
 #include "drain/exit.h"
-#include "sys/export.h"
-#include "holders/holders.h"
-#include "holders/fdtable.h"
 #include "drain/handoff.h"
-#include "log/log.h"
 #include "drain/park.h"
-#include "sys/raw.h"
-#include "sys/real.h"
+#include "holders/adopt.h"
+#include "holders/fdtable.h"
+#include "holders/holders.h"
+#include "log/log.h"
 #include "log/stats.h"
 #include "log/stats_file.h"
+#include "sys/export.h"
+#include "sys/raw.h"
+#include "sys/real.h"
 
 _Atomic bool lc_initialised;
 _Atomic int lc_memory_sharing_children;

@@ -2,8 +2,8 @@
 
 #include <stdlib.h>
 
-#include "sys/invariant.h"
 #include "log/log.h"
+#include "sys/invariant.h"
 
 void lc_assertion_failed(const char *condition, const char *file, int line)
 {

@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "holders/holders.h"
 #include "holders/fdtable.h"
+#include "holders/holders.h"
 
 TestSuite(fdtable, .timeout = 30);
 

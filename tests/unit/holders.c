@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "holders/holders.h"
 #include "holders/fdtable.h"
+#include "holders/holders.h"
 
 /* The bit layout is asserted where it is defined: fdtable.h, holders.h
  * and fdtable.c. */
