@@ -1,4 +1,4 @@
-/* libFuzzer harness for the settings (shim/conf.c, conf_load.c, parse.c).
+/* libFuzzer harness for the settings (shim/conf/conf.c, conf_load.c, parse.c).
  *
  * The input's first two bytes, low byte first, say which LINGERCLOSE_*
  * variables are set (bit i: lc_settings[i]; bit 15: an unlimited
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 
 #define VARIABLES LC_SETTING_COUNT
 #define UNLIMITED_NOFILE_BIT 15

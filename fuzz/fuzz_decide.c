@@ -1,5 +1,5 @@
-/* libFuzzer harness for the close decision (shim/decide.c): any snapshot
- * of a socket's state, any mode. The decision must name a known reason,
+/* libFuzzer harness for the close decision (shim/decide/decide.c): any
+ * socket state, any mode. The decision must name a known reason,
  * be the same when asked twice, and never linger where the rule says a
  * socket must be left alone (README.md, "Decision rule"). */
 #include "config.h"
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "decide/decide.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t unread, since;
     memcpy(&unread, data + 4, sizeof unread);
     memcpy(&since, data + 8, sizeof since);
-    struct lc_sockstate s = {
+    struct lc_socket_state s = {
         .owned = bits & 1,
         .shared = bits & 2,
         .child_may_hold = bits & 4,

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "conf.h"
+#include "conf/conf.h"
 #include "stats-report.h"
 #include "unit-check.h"
 

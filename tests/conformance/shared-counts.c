@@ -1,7 +1,7 @@
-/* Conformance: the holder counts that processes of one family share
- * (forked from one another) against the two ways they can go wrong from
- * outside the process that reads them: a worker that writes garbage into
- * them, and a helper whose exec() fails after it gave its holds back.
+/* Conformance: the holder counts that processes forked from one another
+ * share, against the two ways they can go wrong from outside the process
+ * that reads them: a worker that writes garbage into them, and a helper
+ * whose exec() fails after it gave its holds back.
  * Real servers (tests/conformance/patterns/hostile-worker, tests/conformance/patterns/failed-exec),
  * real connections over loopback. */
 #include <criterion/criterion.h>

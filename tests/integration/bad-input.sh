@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every LINGERCLOSE_* variable the library reads (taken from shim/conf.c,
+# Every LINGERCLOSE_* variable the library reads (taken from shim/conf/conf.c,
 # so that a new one is covered the day it is added) set to values an
 # operator could get wrong: empty, garbage, signed, huge, overflowing,
 # scientific notation, a bad suffix, a leading blank, a 5000-character
@@ -24,8 +24,8 @@ set -u
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 [ -x "${LC_UPLOAD_CLIENT:-}" ] || fail "LC_UPLOAD_CLIENT does not name upload-client"
 [ -x "${LC_EARLY_ERROR_SERVER:-}" ] || fail "LC_EARLY_ERROR_SERVER does not name early-error-server"
-conf_source=$(dirname "$0")/../../shim/conf.c
-[ -f "$conf_source" ] || fail "cannot find shim/conf.c beside the tests"
+conf_source=$(dirname "$0")/../../shim/conf/conf.c
+[ -f "$conf_source" ] || fail "cannot find shim/conf/conf.c beside the tests"
 
 variables=$(grep -o '"LINGERCLOSE_[A-Z_]*"' "$conf_source" | tr -d '"' | sort -u)
 case " $(echo $variables) " in

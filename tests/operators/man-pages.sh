@@ -117,7 +117,7 @@ compare_options "$man1" || not_ok "lingerclose(1) and --help list different opti
 # ---- variables -----------------------------------------------------------------
 
 # Every variable named in a string of the library's sources, as it reads it.
-grep -ohE '"LINGERCLOSE_[A-Z_]+"' "$top_srcdir"/shim/*.c | tr -d '"' | sort -u >"$tmp/variables"
+grep -ohE '"LINGERCLOSE_[A-Z_]+"' "$top_srcdir"/shim/*/*.c | tr -d '"' | sort -u >"$tmp/variables"
 [ -s "$tmp/variables" ] || not_ok "no LINGERCLOSE_* variable found in $top_srcdir/shim"
 tags "$man7" ENVIRONMENT | grep '^LINGERCLOSE_' | sort -u >"$tmp/man7-variables"
 missing=$(comm -23 "$tmp/variables" "$tmp/man7-variables")
@@ -137,7 +137,7 @@ done <"$tmp/variables"
 # ---- defaults ------------------------------------------------------------------
 
 # --help gives each default from the library's table of settings
-# (shim/conf.c), so the pages are compared with the defaults in force.
+# (shim/conf/conf.c), so the pages are compared with the defaults in force.
 # compare_defaults MAN1 MAN7: each default of --help is the one both pages
 # give; says which are not, and counts the defaults in $defaults.
 compare_defaults() {

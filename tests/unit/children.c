@@ -1,4 +1,4 @@
-/* Which children the holder counts miss (shim/children.c), with real
+/* Which children the holder counts miss (shim/holders/children.c), with real
  * children: started with posix_spawn (a fork() inside a Criterion test can
  * confuse its runner), alive, exited but not reaped, and reaped. */
 #include "config.h"
@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "children.h"
+#include "holders/children.h"
 
 extern char **environ;
 

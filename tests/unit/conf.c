@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
-#include "log.h"
+#include "conf/conf.h"
+#include "log/log.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

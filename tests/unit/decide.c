@@ -7,13 +7,13 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "decide.h"
+#include "decide/decide.h"
 
 #define FAR_PAST_MS (100u * LC_RECENT_DATA_WINDOW_MS)
 
-static struct lc_sockstate baseline(void)
+static struct lc_socket_state baseline(void)
 {
-    return (struct lc_sockstate){
+    return (struct lc_socket_state){
         .owned = true,
         .shared = false,
         .child_may_hold = false,
@@ -68,9 +68,9 @@ struct row {
     enum lc_reason expect;
 };
 
-static struct lc_sockstate apply(const struct change *c)
+static struct lc_socket_state apply(const struct change *c)
 {
-    struct lc_sockstate s = baseline();
+    struct lc_socket_state s = baseline();
     if (c->set_owned)
         s.owned = c->owned;
     if (c->set_shared)
@@ -249,7 +249,7 @@ static const char *mode_text(enum lc_mode mode)
 
 Test(decide, baseline_is_a_quiet_lingering_candidate)
 {
-    struct lc_sockstate s = baseline();
+    struct lc_socket_state s = baseline();
     cr_assert(s.ms_since_data >= 10u * LC_RECENT_DATA_WINDOW_MS);
     cr_assert_eq(lc_decide(&s, LC_MODE_AUTO), LC_PLAIN_QUIET, "baseline gives %s",
                  lc_reason_name(lc_decide(&s, LC_MODE_AUTO)));
@@ -259,7 +259,7 @@ Test(decide, table)
 {
     for (size_t i = 0; i < NROWS; i++) {
         const struct row *r = &table[i];
-        struct lc_sockstate s = apply(&r->change);
+        struct lc_socket_state s = apply(&r->change);
         enum lc_reason got = lc_decide(&s, r->mode);
         cr_expect_eq(got, r->expect, "row %zu \"%s\" (mode %s): got %s, expected %s", i, r->name,
                      mode_text(r->mode), lc_reason_name(got), lc_reason_name(r->expect));
@@ -271,8 +271,8 @@ Test(decide, pure)
 {
     for (size_t i = 0; i < NROWS; i++) {
         const struct row *r = &table[i];
-        struct lc_sockstate s = apply(&r->change);
-        struct lc_sockstate copy = s;
+        struct lc_socket_state s = apply(&r->change);
+        struct lc_socket_state copy = s;
         enum lc_reason first = lc_decide(&s, r->mode);
         enum lc_reason second = lc_decide(&s, r->mode);
         cr_expect_eq(first, second, "row \"%s\": not repeatable", r->name);
@@ -299,7 +299,7 @@ Test(decide, table_covers_every_decided_reason)
 Test(decide, every_connected_state_with_unread_lingers)
 {
     for (unsigned st = 0; st <= 255; st++) {
-        struct lc_sockstate s = baseline();
+        struct lc_socket_state s = baseline();
         s.tcp_state = (uint8_t)st;
         s.unread_bytes = 100;
         enum lc_reason got = lc_decide(&s, LC_MODE_AUTO);
@@ -404,7 +404,7 @@ Test(decide, reason_lingers_splits_plain_and_linger)
 Test(decide, mode_off_never_lingers)
 {
     for (size_t i = 0; i < NROWS; i++) {
-        struct lc_sockstate s = apply(&table[i].change);
+        struct lc_socket_state s = apply(&table[i].change);
         enum lc_reason got = lc_decide(&s, LC_MODE_OFF);
         cr_expect_eq(got, LC_PLAIN_MODE_OFF, "row \"%s\" in mode off: got %s", table[i].name,
                      lc_reason_name(got));
@@ -419,7 +419,7 @@ Test(decide, always_keeps_auto_plain_reasons)
     for (size_t i = 0; i < NROWS; i++) {
         if (table[i].mode != LC_MODE_AUTO)
             continue;
-        struct lc_sockstate s = apply(&table[i].change);
+        struct lc_socket_state s = apply(&table[i].change);
         enum lc_reason in_auto = lc_decide(&s, LC_MODE_AUTO);
         enum lc_reason in_always = lc_decide(&s, LC_MODE_ALWAYS);
         enum lc_reason want;

@@ -1,4 +1,4 @@
-/* The drain thread's slots and deadline lists (shim/drain_slots.c) on
+/* The drain thread's slots and deadline lists (shim/drain/slots.c) on
  * their own: slot reuse, the order of both lists through links, touches
  * and removals, the deadlines read from their heads, and the invariants
  * LC_ASSERT checks (this test is built with them on). */
@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 
-#include "drain_slots.h"
+#include "drain/slots.h"
 
 #define NONE LC_SLOT_NONE
 #define CAPACITY 8

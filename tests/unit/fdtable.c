@@ -1,4 +1,4 @@
-/* The descriptor table (shim/fdtable.c) over the shared holder counts: what
+/* The descriptor table (shim/holders/fdtable.c) over the shared holder counts: what
  * fork, dup and exec do to a socket's count, in one process playing every
  * part. "The other process" of a scene is played by calls on the record
  * itself, as its own close would make them. */
@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "family.h"
-#include "fdtable.h"
+#include "holders/fdtable.h"
+#include "holders/holders.h"
 
 TestSuite(fdtable, .timeout = 30);
 
@@ -19,14 +19,14 @@ static int tracked_socket(uint64_t flags)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     cr_assert_geq(fd, 0);
-    cr_assert(lc_fdtable_created(fd, flags));
+    cr_assert(lc_fdtable_own(fd, flags));
     return fd;
 }
 
 /* A forked child of this process: one more holder of every socket. */
 static uint32_t forked(int fd)
 {
-    cr_assert(lc_family_ensure());
+    cr_assert(lc_holders_ensure());
     lc_fdtable_hold_all();
     uint32_t record = lc_fd_record(lc_fdtable_state(fd));
     cr_assert_neq(record, 0);
@@ -35,7 +35,7 @@ static uint32_t forked(int fd)
 
 static bool closes_plainly(int fd)
 {
-    struct lc_fd_snapshot taken;
+    struct lc_fd_entry taken;
     cr_assert(lc_fdtable_take(fd, &taken));
     cr_assert_eq(lc_fd_record(taken.state), 0, "a close must not touch the record again");
     return (taken.state & LC_FD_SENT_AWAY) != 0;
@@ -52,10 +52,10 @@ Test(fdtable, failed_exec_never_takes_back_a_recycled_record)
     lc_fdtable_release_for_exec();
     cr_assert(lc_fdtable_state(fd) & LC_FD_EXEC_RELEASED);
     uint32_t flags = 0;
-    cr_assert_eq(lc_family_release(record, &flags), 1, "the parent's close is the last");
+    cr_assert_eq(lc_holders_release(record, &flags), 1, "the parent's close is the last");
 
-    uint32_t unrelated = lc_family_new(2, 0);
-    cr_assert_eq(lc_family_slot(unrelated), lc_family_slot(record), "the record is reused");
+    uint32_t unrelated = lc_holders_new(2, 0);
+    cr_assert_eq(lc_holders_slot(unrelated), lc_holders_slot(record), "the record is reused");
 
     lc_fdtable_exec_failed();
     uint64_t state = lc_fdtable_state(fd);
@@ -63,10 +63,10 @@ Test(fdtable, failed_exec_never_takes_back_a_recycled_record)
     cr_assert(state & LC_FD_SENT_AWAY, "the child's socket is shared for good");
     cr_assert_not(state & LC_FD_EXEC_RELEASED);
 
-    cr_assert_eq(lc_family_release(unrelated, NULL), 2, "the unrelated socket counts its own two");
-    cr_assert_eq(lc_family_release(unrelated, NULL), 1, "and its last close may linger");
+    cr_assert_eq(lc_holders_release(unrelated, NULL), 2, "the unrelated socket counts its own two");
+    cr_assert_eq(lc_holders_release(unrelated, NULL), 1, "and its last close may linger");
     cr_assert(closes_plainly(fd));
-    cr_assert_not(lc_family_corruption_seen());
+    cr_assert_not(lc_holders_corruption_seen());
     close(fd);
 }
 
@@ -80,11 +80,11 @@ Test(fdtable, failed_exec_takes_back_a_record_still_held)
     uint64_t state = lc_fdtable_state(fd);
     cr_assert_eq(lc_fd_record(state), record);
     cr_assert_not(state & (LC_FD_EXEC_RELEASED | LC_FD_SENT_AWAY));
-    cr_assert_eq(lc_family_release(record, NULL), 2, "the child counts again");
+    cr_assert_eq(lc_holders_release(record, NULL), 2, "the child counts again");
 
-    struct lc_fd_snapshot taken;
+    struct lc_fd_entry taken;
     cr_assert(lc_fdtable_take(fd, &taken));
-    cr_assert_eq(lc_family_release(lc_fd_record(taken.state), NULL), 1);
+    cr_assert_eq(lc_holders_release(lc_fd_record(taken.state), NULL), 1);
     close(fd);
 }
 
@@ -94,7 +94,7 @@ Test(fdtable, descriptors_without_close_on_exec_keep_their_hold)
     uint32_t record = forked(fd);
     lc_fdtable_release_for_exec();
     cr_assert_not(lc_fdtable_state(fd) & LC_FD_EXEC_RELEASED);
-    cr_assert_eq(lc_family_release(record, NULL), 2);
+    cr_assert_eq(lc_holders_release(record, NULL), 2);
     close(fd);
 }
 
@@ -104,12 +104,12 @@ Test(fdtable, close_during_exec_releases_nothing)
 {
     int fd = tracked_socket(LC_FD_CLOEXEC);
     uint32_t record = forked(fd);
-    cr_assert(lc_family_hold(record)); /* a second child */
+    cr_assert(lc_holders_hold(record)); /* a second child */
     lc_fdtable_release_for_exec();
     cr_assert(closes_plainly(fd));
     lc_fdtable_exec_failed();
-    cr_assert_eq(lc_family_release(record, NULL), 2, "the two children still count");
-    cr_assert_eq(lc_family_release(record, NULL), 1);
+    cr_assert_eq(lc_holders_release(record, NULL), 2, "the two children still count");
+    cr_assert_eq(lc_holders_release(record, NULL), 1);
     close(fd);
 }
 
@@ -120,10 +120,10 @@ Test(fdtable, dup_of_a_socket_whose_record_was_taken_over)
 {
     int fd = tracked_socket(0);
     uint32_t record = forked(fd);
-    cr_assert_eq(lc_family_release(record, NULL), 2);
-    cr_assert_eq(lc_family_release(record, NULL), 1);
-    uint32_t unrelated = lc_family_new(2, 0);
-    cr_assert_eq(lc_family_slot(unrelated), lc_family_slot(record));
+    cr_assert_eq(lc_holders_release(record, NULL), 2);
+    cr_assert_eq(lc_holders_release(record, NULL), 1);
+    uint32_t unrelated = lc_holders_new(2, 0);
+    cr_assert_eq(lc_holders_slot(unrelated), lc_holders_slot(record));
 
     int copy = dup(fd);
     lc_fdtable_duplicate(fd, copy, false);
@@ -131,7 +131,7 @@ Test(fdtable, dup_of_a_socket_whose_record_was_taken_over)
     cr_assert(lc_fdtable_state(fd) & LC_FD_SENT_AWAY);
     cr_assert(lc_fdtable_state(copy) & LC_FD_SENT_AWAY);
     lc_fdtable_hold_all();
-    cr_assert_eq(lc_family_release(unrelated, NULL), 2, "nobody took a hold on it");
+    cr_assert_eq(lc_holders_release(unrelated, NULL), 2, "nobody took a hold on it");
     cr_assert(closes_plainly(fd));
     cr_assert(closes_plainly(copy));
     close(fd);
@@ -142,12 +142,12 @@ Test(fdtable, fork_over_a_record_taken_over_marks_the_socket_shared)
 {
     int fd = tracked_socket(0);
     uint32_t record = forked(fd);
-    lc_family_release(record, NULL);
-    lc_family_release(record, NULL);
-    uint32_t unrelated = lc_family_new(1, 0);
+    lc_holders_release(record, NULL);
+    lc_holders_release(record, NULL);
+    uint32_t unrelated = lc_holders_new(1, 0);
     lc_fdtable_hold_all();
     cr_assert(lc_fdtable_state(fd) & LC_FD_SENT_AWAY);
-    cr_assert_eq(lc_family_release(unrelated, NULL), 1);
+    cr_assert_eq(lc_holders_release(unrelated, NULL), 1);
     cr_assert(closes_plainly(fd));
     close(fd);
 }

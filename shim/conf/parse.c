@@ -1,0 +1,253 @@
+#include "config.h"
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+#include <limits.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/parse.h"
+
+static const char *const mode_names[] = {
+    [LC_MODE_AUTO] = "auto",
+    [LC_MODE_ALWAYS] = "always",
+    [LC_MODE_OFF] = "off",
+};
+
+static const char *const log_level_names[] = {
+    [LC_LOG_ERROR] = "error",
+    [LC_LOG_WARN] = "warn",
+    [LC_LOG_INFO] = "info",
+    [LC_LOG_DEBUG] = "debug",
+};
+
+static const char *const log_target_names[] = {
+    [LC_LOG_TARGET_STDERR] = "stderr",
+    [LC_LOG_TARGET_SYSLOG] = "syslog",
+};
+
+const char *lc_log_target_name(enum lc_log_target target)
+{
+    return log_target_names[target];
+}
+
+const char *lc_mode_name(enum lc_mode mode)
+{
+    return mode_names[mode];
+}
+
+const char *lc_log_level_name(enum lc_log_level level)
+{
+    return log_level_names[level];
+}
+
+static bool parse_keyword(const char *text, const char *const *names, size_t count, int *out)
+{
+    if (!text)
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        if (strcasecmp(text, names[i]) == 0) {
+            *out = (int)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lc_parse_mode(const char *text, enum lc_mode *out)
+{
+    int v;
+    if (!parse_keyword(text, mode_names, sizeof mode_names / sizeof *mode_names, &v))
+        return false;
+    *out = (enum lc_mode)v;
+    return true;
+}
+
+bool lc_parse_log_level(const char *text, enum lc_log_level *out)
+{
+    int v;
+    if (!parse_keyword(text, log_level_names, sizeof log_level_names / sizeof *log_level_names,
+                       &v))
+        return false;
+    *out = (enum lc_log_level)v;
+    return true;
+}
+
+bool lc_parse_log_target(const char *text, enum lc_log_target *out)
+{
+    int v;
+    if (!parse_keyword(text, log_target_names, sizeof log_target_names / sizeof *log_target_names,
+                       &v))
+        return false;
+    *out = (enum lc_log_target)v;
+    return true;
+}
+
+struct unit {
+    const char *suffix;
+    uint64_t factor;
+};
+
+/* Splits "<digits><suffix>" and scales by the suffix's factor, refusing
+ * anything strtonum would silently accept but we do not want: signs,
+ * leading blanks, an empty number, an unknown suffix, overflow. */
+static bool parse_scaled(const char *text, const struct unit *units, uint64_t min, uint64_t max,
+                         uint64_t *out)
+{
+    if (!text)
+        return false;
+    size_t ndigits = strspn(text, "0123456789");
+    char digits[24];
+    if (ndigits == 0 || ndigits >= sizeof digits)
+        return false;
+    strlcpy(digits, text, ndigits + 1);
+
+    const char *suffix = text + ndigits;
+    const struct unit *unit = NULL;
+    for (const struct unit *u = units; u->suffix; u++) {
+        if (strcasecmp(suffix, u->suffix) == 0) {
+            unit = u;
+            break;
+        }
+    }
+    if (!unit)
+        return false;
+
+    uint64_t limit = max / unit->factor;
+    if (limit > LLONG_MAX)
+        limit = LLONG_MAX;
+    const char *error = NULL;
+    long long number = strtonum(digits, 0, (long long)limit, &error);
+    if (error)
+        return false;
+    uint64_t value = (uint64_t)number * unit->factor;
+    if (value < min || value > max)
+        return false;
+    *out = value;
+    return true;
+}
+
+static const struct unit duration_units[] = {
+    { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 }, { NULL, 0 },
+};
+
+static const struct unit size_units[] = {
+    { "", 1 },
+    { "k", UINT64_C(1) << 10 },
+    { "m", UINT64_C(1) << 20 },
+    { "g", UINT64_C(1) << 30 },
+    { NULL, 0 },
+};
+
+static const struct unit count_units[] = { { "", 1 }, { NULL, 0 } };
+
+bool lc_parse_duration_ms(const char *text, uint32_t min_ms, uint32_t max_ms, uint32_t *out)
+{
+    uint64_t v;
+    if (!parse_scaled(text, duration_units, min_ms, max_ms, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool lc_parse_size(const char *text, uint64_t max, uint64_t *out)
+{
+    if (text && strcasecmp(text, "unlimited") == 0) {
+        *out = 0;
+        return true;
+    }
+    return parse_scaled(text, size_units, 0, max, out);
+}
+
+bool lc_parse_count(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t v;
+    if (!parse_scaled(text, count_units, min, max, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool lc_parse_stats_interval(const char *text, uint32_t *out)
+{
+    if (text && strcmp(text, "0") == 0) {
+        *out = 0;
+        return true;
+    }
+    return lc_parse_duration_ms(text, LC_MIN_STATS_INTERVAL_MS, LC_MAX_STATS_INTERVAL_MS, out);
+}
+
+bool lc_parse_stats_path(const char *text, char *out, size_t size)
+{
+    if (!text)
+        return false;
+    if (*text && (text[0] != '/' || strlen(text) >= LC_STATS_PATH_MAX))
+        return false;
+    if (strlcpy(out, text, size) >= size)
+        return false;
+    return true;
+}
+
+static bool parse_port(const char *text, size_t len, uint16_t *out)
+{
+    char digits[8];
+    if (len == 0 || len >= sizeof digits || strspn(text, "0123456789") < len)
+        return false;
+    strlcpy(digits, text, len + 1);
+    const char *error = NULL;
+    long long port = strtonum(digits, 1, 65535, &error);
+    if (error)
+        return false;
+    *out = (uint16_t)port;
+    return true;
+}
+
+/* Items are "PORT" or "FIRST-LAST", separated by commas; blanks around an
+ * item are allowed, as unit files and shell quoting tend to leave them. */
+bool lc_parse_port_list(const char *text, struct lc_port_set *out)
+{
+    if (!text)
+        return false;
+    struct lc_port_set set = { .count = 0 };
+    const char *p = text + strspn(text, " \t");
+    if (*p == '\0') {
+        *out = set;
+        return true;
+    }
+    for (;;) {
+        p += strspn(p, " \t");
+        size_t item = strcspn(p, ",");
+        size_t len = item;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (set.count == LC_MAX_PORT_RANGES)
+            return false;
+        const char *dash = memchr(p, '-', len);
+        uint16_t first, last;
+        if (dash) {
+            if (!parse_port(p, (size_t)(dash - p), &first) ||
+                !parse_port(dash + 1, len - (size_t)(dash - p) - 1, &last) || first > last)
+                return false;
+        } else {
+            if (!parse_port(p, len, &first))
+                return false;
+            last = first;
+        }
+        set.ranges[set.count].first = first;
+        set.ranges[set.count].last = last;
+        set.count++;
+        if (p[item] == '\0')
+            break;
+        p += item + 1;
+    }
+    *out = set;
+    return true;
+}
+
+bool lc_port_set_contains(const struct lc_port_set *set, uint16_t port)
+{
+    for (uint32_t i = 0; i < set->count; i++)
+        if (port >= set->ranges[i].first && port <= set->ranges[i].last)
+            return true;
+    return false;
+}

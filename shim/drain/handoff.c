@@ -1,0 +1,198 @@
+#include "config.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "conf/conf.h"
+#include "drain/handoff.h"
+#include "holders/fdtable.h"
+#include "sys/real.h"
+
+#define NONE (-1)
+#define PRIVATE_FD_CEILING 65536
+
+static _Atomic uint32_t in_flight;
+/* Output not yet acknowledged that lingering sockets held when they were
+ * handed over, less what has been acknowledged or closed since. */
+static _Atomic uint64_t queued_total;
+
+/* The program's side of the hand-off: a socket whose other end only the
+ * drain thread has. Its number is the library's one descriptor in the
+ * program's table (marked private there). */
+static _Atomic int handoff_fd = NONE;
+/* Hand-offs between reading handoff_fd and finishing their sendmsg, in
+ * all threads and in this one. */
+static _Atomic int handoffs_sending;
+static __thread int handing_off __attribute__((tls_model("initial-exec")));
+
+static bool reserve(void)
+{
+    uint32_t now = atomic_fetch_add_explicit(&in_flight, 1, memory_order_acq_rel);
+    if (now < lc_conf.max_sockets)
+        return true;
+    atomic_fetch_sub_explicit(&in_flight, 1, memory_order_acq_rel);
+    return false;
+}
+
+void lc_drain_unreserve(void)
+{
+    atomic_fetch_sub_explicit(&in_flight, 1, memory_order_acq_rel);
+}
+
+uint32_t lc_drain_in_flight(void)
+{
+    return atomic_load_explicit(&in_flight, memory_order_relaxed);
+}
+
+static bool account_output(int fd, uint32_t *queued)
+{
+    int unacked = 0;
+    *queued = 0;
+    if (ioctl(fd, SIOCOUTQ, &unacked) != 0 || unacked <= 0)
+        return true;
+    uint64_t total = atomic_fetch_add_explicit(&queued_total, (uint64_t)unacked,
+                                               memory_order_relaxed) +
+                     (uint64_t)unacked;
+    if (lc_conf.max_queued && total > lc_conf.max_queued) {
+        lc_drain_unaccount_output((uint32_t)unacked);
+        return false;
+    }
+    *queued = (uint32_t)unacked;
+    return true;
+}
+
+/* Never below zero, whatever happens to the counts (a fork resets the
+ * total in the child while a hand-off may still give back its part). */
+void lc_drain_unaccount_output(uint32_t queued)
+{
+    uint64_t old = atomic_load_explicit(&queued_total, memory_order_relaxed), left;
+    do
+        left = old > queued ? old - queued : 0;
+    while (!atomic_compare_exchange_weak_explicit(&queued_total, &old, left, memory_order_relaxed,
+                                                  memory_order_relaxed));
+}
+
+bool lc_drain_take_place(int fd, uint32_t *queued, enum lc_reason *refused)
+{
+    *queued = 0;
+    if (!reserve()) {
+        *refused = LC_PLAIN_CAPACITY;
+        return false;
+    }
+    if (!account_output(fd, queued)) {
+        lc_drain_unreserve();
+        *refused = LC_PLAIN_QUEUE_CAP;
+        return false;
+    }
+    return true;
+}
+
+void lc_drain_give_back_place(uint32_t queued)
+{
+    lc_drain_unaccount_output(queued);
+    lc_drain_unreserve();
+}
+
+/* Near the top of the descriptor range, so that the program's numbering is
+ * what it would be without the library. */
+static int private_fd_base(void)
+{
+    struct rlimit nofile;
+    rlim_t ceiling = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+        ceiling = nofile.rlim_cur;
+    /* Above 64Ki the kernel would grow the process's descriptor table (and
+     * every fork's copy of it) just for our one descriptor. */
+    if (ceiling > PRIVATE_FD_CEILING)
+        ceiling = PRIVATE_FD_CEILING;
+    return (int)(ceiling > 16 ? ceiling - 16 : ceiling / 2);
+}
+
+int lc_drain_move_to_private(int fd)
+{
+    int moved = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)private_fd_base());
+    if (moved >= 0 && !lc_fdtable_set(moved, LC_FD_PRIVATE)) {
+        lc_real_close(moved);
+        moved = NONE;
+    }
+    return moved < 0 ? NONE : moved;
+}
+
+bool lc_drain_submit(int fd, uint32_t queued, bool input_unread)
+{
+    struct lc_handoff what = { .queued = queued, .input_unread = input_unread };
+    struct iovec iov = { .iov_base = &what, .iov_len = sizeof what };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
+    };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+
+    handing_off++; /* (a signal handler's close may nest in this one) */
+    atomic_fetch_add(&handoffs_sending, 1);
+    int to = atomic_load(&handoff_fd);
+    bool sent = to >= 0 &&
+                lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof what;
+    atomic_fetch_sub(&handoffs_sending, 1);
+    handing_off--;
+    return sent;
+}
+
+int lc_drain_private_fd(void)
+{
+    return atomic_load(&handoff_fd);
+}
+
+bool lc_drain_is_private(int fd)
+{
+    return fd >= 0 && fd == atomic_load(&handoff_fd);
+}
+
+void lc_drain_evict(int fd)
+{
+    if (!lc_drain_is_private(fd))
+        return;
+    int moved = lc_drain_move_to_private(fd);
+    atomic_store(&handoff_fd, moved);
+    /* A hand-off that read the old number must finish before the program
+     * gets that number; one interrupted by this very thread's signal
+     * handler cannot, and sending to the new number is all that is left. */
+    if (!handing_off)
+        while (atomic_load(&handoffs_sending) > 0)
+            sched_yield();
+    lc_fdtable_set(fd, 0);
+}
+
+void lc_handoff_open(int sender)
+{
+    atomic_store(&handoff_fd, sender);
+}
+
+void lc_handoff_atfork_child(void)
+{
+    int sender = atomic_exchange(&handoff_fd, NONE);
+    if (sender >= 0) {
+        lc_fdtable_set(sender, 0);
+        lc_real_close(sender);
+    }
+    atomic_store(&handoffs_sending, 0);
+    atomic_store(&in_flight, 0);
+    atomic_store(&queued_total, 0);
+}

@@ -1,0 +1,329 @@
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "drain/discard.h"
+#include "drain/handoff.h"
+#include "drain/loop.h"
+#include "drain/slots.h"
+#include "log/log.h"
+#include "log/stats.h"
+#include "log/stats_timer.h"
+#include "sys/clock.h"
+#include "sys/raw.h"
+
+#define NONE LC_SLOT_NONE
+#define HANDOFF_TAG UINT32_MAX
+#define RECVS_PER_WAKEUP 16
+
+/* Everything below belongs to the drain thread, under lock. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int receive_fd = NONE;
+static int epoll_fd = NONE;
+static struct lc_slots slots = LC_SLOTS_EMPTY;
+
+/* Lines the thread writes only once it has let go of its lock: a fork()
+ * waits for that lock, and must not wait for a slow stderr too. */
+#define DEFERRED_LINES 16
+static struct {
+    enum lc_log_level level;
+    char text[200];
+} deferred[DEFERRED_LINES];
+static unsigned deferred_count;
+
+static void write_deferred_lines(void)
+{
+    for (unsigned i = 0; i < deferred_count; i++)
+        lc_log(deferred[i].level, "%s", deferred[i].text);
+    deferred_count = 0;
+}
+
+/* Called under the lock, with the thread's state consistent: a full buffer
+ * is written out with the lock let go for that long. */
+static void __attribute__((format(printf, 2, 3))) log_later(enum lc_log_level level, const char *fmt, ...)
+{
+    if (!lc_log_enabled(level))
+        return;
+    if (deferred_count == DEFERRED_LINES) {
+        pthread_mutex_unlock(&lock);
+        write_deferred_lines();
+        pthread_mutex_lock(&lock);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    lc_format(deferred[deferred_count].text, sizeof deferred[deferred_count].text, fmt, ap);
+    va_end(ap);
+    deferred[deferred_count++].level = level;
+}
+
+static void finish(int32_t index, enum lc_drain_end why)
+{
+    struct lc_slot *s = &slots.slot[index];
+    lc_slots_unlink(&slots, index);
+    int fd = s->fd;
+    long long lived_ms = (long long)(lc_now_ms() - s->start_ms);
+    unsigned long long bytes = (unsigned long long)s->bytes;
+    /* A peer that read nothing of our output for the idle timeout would
+     * keep it queued for minutes in a kernel orphan probing its closed
+     * window; a reset frees it now, but only where a plain close would have
+     * sent one (input was unread at the close): otherwise the socket
+     * becomes the orphan it would have been without the library, under the
+     * kernel's orphan limits, and a peer that only paused still gets the
+     * rest. */
+    if (why == LC_END_STALLED && s->reset_if_stalled) {
+        struct linger abortive = { .l_onoff = 1, .l_linger = 0 };
+        lc_raw_setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    }
+    lc_drain_unaccount_output(s->queued);
+    lc_raw_close(fd);
+    lc_slots_give_back(&slots, index);
+    lc_count(&lc_stats.drain_ended[why], 1);
+    lc_drain_unreserve();
+    log_later(LC_LOG_DEBUG, "drain of fd %d ended: %s after %lld ms, %llu bytes discarded", fd,
+              lc_drain_end_name(why), lived_ms, bytes);
+}
+
+#define HAS_TCP_INFO_FIELD(len, field) \
+    ((len) >= offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field))
+
+/* The right edge of the peer's window; before Linux 5.4, which does not
+ * say its window, what it has acknowledged (any progress then counts). */
+static uint64_t window_edge(const struct tcp_info *info, socklen_t len)
+{
+    return info->tcpi_bytes_acked + (HAS_TCP_INFO_FIELD(len, tcpi_snd_wnd) ? info->tcpi_snd_wnd : 0);
+}
+
+/* Whether the peer has stopped taking our output: some is still
+ * unacknowledged and the peer has read nothing since the last look, at
+ * least an idle timeout ago. What has been acknowledged meanwhile no
+ * longer counts against LINGERCLOSE_MAX_QUEUED. */
+static bool output_stalled(struct lc_slot *s, int64_t now)
+{
+    int unacked = 0;
+    if (lc_raw_ioctl(s->fd, SIOCOUTQ, &unacked) != 0 || unacked <= 0)
+        unacked = 0;
+    if ((uint32_t)unacked < s->queued) {
+        lc_drain_unaccount_output(s->queued - (uint32_t)unacked);
+        s->queued = (uint32_t)unacked;
+    }
+    if (s->queued == 0)
+        return false;
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (lc_raw_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
+        return false; /* the timeouts end it */
+    /* The right edge moves only when the peer's program reads; a peer
+     * whose window is larger than what a slow path carries in an idle
+     * timeout still moves it. */
+    uint64_t edge = window_edge(&info, len);
+    bool stalled = edge <= s->window_edge;
+    s->window_edge = edge;
+    s->output_checked_ms = now;
+    return stalled;
+}
+
+/* At hand-off there is no earlier look to compare with, but the kernel
+ * knows: a closed window, and no data sent for the idle timeout, is a peer
+ * that has taken nothing for that long. */
+static bool output_stalled_at_handoff(struct lc_slot *s, int64_t now)
+{
+    s->output_checked_ms = now;
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (lc_raw_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
+        return false;
+    s->window_edge = window_edge(&info, len);
+    return HAS_TCP_INFO_FIELD(len, tcpi_snd_wnd) && info.tcpi_snd_wnd == 0 &&
+           info.tcpi_last_data_sent >= lc_conf.idle_timeout_ms;
+}
+
+static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
+{
+    int32_t index = lc_slots_take(&slots, lc_conf.max_sockets);
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+    ev.data.u32 = (uint32_t)index;
+    if (index == NONE || lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        int error = errno;
+        if (index != NONE)
+            lc_slots_give_back(&slots, index);
+        lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
+        lc_drain_unaccount_output(queued);
+        lc_raw_close(fd);
+        lc_drain_unreserve();
+        log_later(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closed it", fd, error);
+        return;
+    }
+    slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
+                                          .queued = queued, .reset_if_stalled = reset_if_stalled };
+    lc_slots_link(&slots, index);
+    if (queued && output_stalled_at_handoff(&slots.slot[index], now))
+        finish(index, LC_END_STALLED);
+}
+
+static void adopt_handoffs(int64_t now)
+{
+    for (;;) {
+        struct lc_handoff what = { 0, 0 };
+        struct iovec iov = { .iov_base = &what, .iov_len = sizeof what };
+        union {
+            char buf[CMSG_SPACE(16 * sizeof(int))];
+            struct cmsghdr align;
+        } control;
+        struct msghdr msg = {
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = control.buf,
+            .msg_controllen = sizeof control.buf,
+        };
+        ssize_t n = lc_raw_recvmsg(receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            /* Every sending end is gone (closed behind the library's back):
+             * nothing more can come. */
+            lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
+            return;
+        }
+        if (n < 0)
+            return;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            /* One socket per message, as sent. Anything more was added on
+             * the way (socket_wrapper passes its own bookkeeping along). */
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+                if (i == 0)
+                    adopt(fd, n == (ssize_t)sizeof what ? what.queued : 0,
+                          n == (ssize_t)sizeof what && what.input_unread, now);
+                else
+                    lc_raw_close(fd);
+            }
+        }
+    }
+}
+
+struct serving {
+    int32_t index;
+    int64_t now;
+};
+
+/* Input alone keeps a drain alive: a peer that floods us and reads nothing
+ * is looked at here, once per idle timeout. */
+static bool after_input(void *ctx, enum lc_drain_end *end)
+{
+    struct serving *serving = ctx;
+    struct lc_slot *s = &slots.slot[serving->index];
+    lc_slots_touch(&slots, serving->index, serving->now);
+    if (s->queued && serving->now - s->output_checked_ms >= lc_conf.idle_timeout_ms &&
+        output_stalled(s, serving->now)) {
+        *end = LC_END_STALLED;
+        return true;
+    }
+    return false;
+}
+
+static char scratch[256 * 1024];
+
+static const struct lc_discarder discarder = {
+    .receive = lc_raw_recv,
+    .log = log_later,
+    .scratch = scratch,
+    .scratch_size = sizeof scratch,
+    .max_reads = RECVS_PER_WAKEUP,
+    .after_read = after_input,
+};
+
+static void service(int32_t index, int64_t now)
+{
+    struct lc_slot *s = &slots.slot[index];
+    if (s->fd == NONE)
+        return;
+    struct serving serving = { index, now };
+    enum lc_drain_end end;
+    if (lc_discard(&discarder, s->fd, &s->bytes, &serving, &end))
+        finish(index, end);
+}
+
+static void expire(int64_t now)
+{
+    int32_t index;
+    while ((index = lc_slots_past_total(&slots, now, lc_conf.total_timeout_ms)) != NONE)
+        finish(index, LC_END_TOTAL);
+    while ((index = lc_slots_past_idle(&slots, now, lc_conf.idle_timeout_ms)) != NONE) {
+        struct lc_slot *s = &slots.slot[index];
+        finish(index, s->queued && output_stalled(s, now) ? LC_END_STALLED : LC_END_IDLE);
+    }
+}
+
+bool lc_drain_loop_watch(int receive_end)
+{
+    receive_fd = receive_end;
+    epoll_fd = lc_raw_epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN };
+    ev.data.u32 = HANDOFF_TAG;
+    return epoll_fd >= 0 && lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, receive_fd, &ev) == 0;
+}
+
+void lc_drain_loop_run(void)
+{
+    struct epoll_event events[64];
+    lc_stats_timer_start(lc_now_ms());
+    int timeout = lc_stats_timer_bound(-1, lc_now_ms());
+    for (;;) {
+        int n = lc_raw_epoll_wait(epoll_fd, events, 64, timeout);
+        if (n < 0 && errno != EINTR) {
+            lc_log(LC_LOG_ERROR, "drain: epoll_wait failed (errno %d)", errno);
+            n = 0;
+        }
+        pthread_mutex_lock(&lock);
+        int64_t now = lc_now_ms();
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.u32 == HANDOFF_TAG)
+                adopt_handoffs(now);
+            else
+                service((int32_t)events[i].data.u32, now);
+        }
+        expire(now);
+        timeout = lc_slots_wait_ms(&slots, now, lc_conf.total_timeout_ms, lc_conf.idle_timeout_ms);
+        pthread_mutex_unlock(&lock);
+        write_deferred_lines();
+        lc_stats_timer_fire_when_due(now);
+        timeout = lc_stats_timer_bound(timeout, lc_now_ms());
+    }
+}
+
+void lc_drain_loop_atfork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+void lc_drain_loop_atfork_parent(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+void lc_drain_loop_atfork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+    lc_slots_release_all(&slots);
+    receive_fd = epoll_fd = NONE;
+    /* Lines the parent's thread had yet to write are the parent's. */
+    deferred_count = 0;
+}
