@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # What a seccomp filter costs the lingering close(). Without a filter the
 # library makes its drain thread SCHED_BATCH, so that a hand-off (the
 # sendmsg of the socket inside the program's close()) does not let the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* close-cost: what one close() costs with and without liblingerclose
  * (issue 4, item 1).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # What the benchmark scripts share (sourced by bench/http-throughput.sh,
 # bench/early-error.sh and bench/close-cost-sandbox.sh; bash). Set `me`
 # (the name for messages) first. The tests' library gives them their

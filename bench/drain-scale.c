@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/drain-scale.c - issue 4, item 4: drain scale.
  *
  * One program, two roles. Run without arguments (or with --quick) it is the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Private nginx instances for the benchmarks (sourced by bench/http-throughput.sh
 # and bench/early-error.sh; bash). Each instance lives in its own directory
 # (configuration from bench/nginx.conf.in, pid file, logs, temporary files),

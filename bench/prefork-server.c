@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A prefork-style HTTP server for the early-error benchmark (issue 4,
  * item 3): a parent opens the listening socket and forks WORKERS
  * processes; each accepts one connection at a time, reads the first KiB of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Drain scaling curve (bench/results/scaling.png): user memory per
 # lingering socket and idle-timeout lateness against the number of sockets
 # lingering at once. Run by bench/run in the data directory.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Throughput comparison (bench/results/throughput.png): nginx req/s per
 # configuration and load, and early-error responses correctly received per
 # second, medians with min-max bars. Run by bench/run in the data directory.

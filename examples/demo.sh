@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The demo: a legacy server that answers an early "413" and closes, against
 # a write-then-read client uploading a body; first without lingerclose,
 # then under it. For each run: responses received and lost, and how many

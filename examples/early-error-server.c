@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A legacy-style HTTP server, the kind lingerclose is for: one connection
  * at a time, it reads the first KiB of a request, and if the declared body
  * is larger than it accepts it answers "413 Payload Too Large" at once and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A write-then-read client, like most client libraries: it sends the whole
  * request (the head, then the body as it streams it from a file), and only
  * then reads the response. If the server's kernel resets the connection, a

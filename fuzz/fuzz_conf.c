@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness for the settings (shim/conf/conf.c, conf_load.c, parse.c).
  *
  * The input's first two bytes, low byte first, say which LINGERCLOSE_*

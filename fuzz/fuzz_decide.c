@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness for the close decision (shim/decide/decide.c): any
  * socket state, any mode. The decision must name a known reason,
  * be the same when asked twice, and never linger where the rule says a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Whether LD_PRELOAD can bring the library into a command, and if not,
  * why: for 'lingerclose --check' and for the launcher's warnings. */
 #ifndef LINGERCLOSE_CHECK_H

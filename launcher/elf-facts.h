@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a program file says about how it will be loaded, read from its ELF
  * headers directly (no external tool): enough to tell whether the dynamic
  * loader will preload a library into it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lingerclose: runs a command with liblingerclose.so preloaded and its
  * configuration given as options rather than as LINGERCLOSE_* variables.
  * Like env(1) it execs the command in place, so signals, the exit status

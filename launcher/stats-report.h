@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 'lingerclose --stats': a human summary of the statistics files the
  * library writes (LINGERCLOSE_STATS_FILE, Prometheus text format). */
 #ifndef LINGERCLOSE_STATS_REPORT_H

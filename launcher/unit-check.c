@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a systemd unit's sandbox does to the library: a SystemCallFilter=
  * that leaves out a system call the library makes kills the whole service
  * with SIGSYS (systemd's default action), and a RestrictAddressFamilies=

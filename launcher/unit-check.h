@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 'lingerclose --check --unit UNIT': whether a systemd unit's sandbox
  * (SystemCallFilter=, RestrictAddressFamilies=, ...) forbids something the
  * library does. */

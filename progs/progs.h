@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the test, example and benchmark programs share: they are small
  * servers and clients over loopback, and each rule of how such a program
  * behaves (how it reports a failure, parses a number, says it is ready,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The settings: one table says, for each LINGERCLOSE_* variable, how its
  * text is parsed, what it accepts, its default and the field it sets. The
  * library loads it from the environment, the launcher turns it into its

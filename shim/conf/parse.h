@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How the text of a setting becomes its value. Pure functions of their
  * arguments, with no state and no start-up, so that the library, the
  * launcher, the unit tests and the fuzzer share them as they are. */

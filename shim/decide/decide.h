@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The close decision: a pure function of the socket's state as read from the
  * kernel (struct lc_socket_state) and of what the library recorded about it. */
 #ifndef LINGERCLOSE_DECIDE_H

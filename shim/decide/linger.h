@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The close decision and the start of a lingering close, shared by every
  * way a descriptor of the program ends: close, fclose, the target of
  * dup2/dup3, close_range, closefrom, and process exit. */

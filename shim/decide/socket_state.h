@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads what the decision needs from the kernel: a one-byte peek
  * (MSG_PEEK), which alone settles a connection the peer has closed with
  * nothing unread and one with input waiting, else getsockopt(TCP_INFO);

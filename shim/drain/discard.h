@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a lingering socket's input away, the same way wherever it
  * lingers: in the drain thread and in the exit path. Async-signal-safe. */
 #ifndef LINGERCLOSE_DISCARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The drain engine: one background thread, started before the first
  * lingering close, that owns every lingering socket (loop.h) in a
  * descriptor table of its own. The program reaches it only through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lingering when the process ends instead of closing: the kernel's close
  * at exit would otherwise turn unread input into a reset. */
 #ifndef LINGERCLOSE_EXIT_H

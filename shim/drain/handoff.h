@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The program's side of the drain: its capacity (LINGERCLOSE_MAX_SOCKETS
  * places, LINGERCLOSE_MAX_QUEUED bytes of output) and the channel a
  * lingering socket travels through to the drain thread. close() hands a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The drain thread's work: one epoll set holding every lingering socket
  * and the receiving end of the hand-off channel. It discards their input
  * and really closes each at the first of peer EOF, error, idle timeout,

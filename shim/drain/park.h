@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lingering sockets of a process that has no drain thread yet: a fork()
  * child, whose drain thread starts only when it creates a socket of its
  * own. close() may not start one (it may run in a signal handler, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The drain thread's lingering sockets: one slot each, and two intrusive
  * lists that keep the deadlines ordered for free. "by_start" is in
  * hand-off order (total timeout), "by_activity" in order of last data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections a process is handed when it starts: inetd, tcpserver and
  * systemd (Accept=yes) start a server with the connection on stdin and
  * stdout, or as systemd's first passed descriptor, and keep no copy.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Which children may hold a copy of a socket that the holder counts (see
  * holders.h) do not know of. A fork() child is counted: the fork handlers
  * add it as a holder of every socket. A child started any other way

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the library knows about each descriptor number of this process,
  * kept lock-free and allocation-free so that close() stays
  * async-signal-safe.

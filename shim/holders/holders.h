@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Holder counts for sockets that more than one descriptor refers to: after
  * dup() inside a process, or after fork() across processes. The counts
  * live in one shared mapping that every process forked from the one that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Messages, each one line written with a single system call, on stderr or
  * to the system logger. The formatter is our own so that logging is
  * async-signal-safe: it knows %s %d %u %ld %lu %lld %llu %zu %c and %%,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counters, lock-free so that close() can bump them from any context. */
 #ifndef LINGERCLOSE_STATS_H
 #define LINGERCLOSE_STATS_H

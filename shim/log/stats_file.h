@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* LINGERCLOSE_STATS_FILE: the counters, published for node_exporter's
  * textfile collector (or anyone) every LINGERCLOSE_STATS_INTERVAL by the
  * drain thread, and once more when the process ends.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* When the drain thread writes the statistics file: every
  * LINGERCLOSE_STATS_INTERVAL from the thread's start. The file is written
  * by that thread, so a process that lingers pays nothing for it in its own

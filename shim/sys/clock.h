@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one clock of the library's deadlines and ages: CLOCK_MONOTONIC, so
  * that a change of the wall clock neither ends drains early nor keeps them
  * forever. Async-signal-safe (a vDSO call or a system call). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library is built with -fvisibility=hidden; only the interposed
  * functions carry this mark (and liblingerclose.map lists the same names). */
 #ifndef LINGERCLOSE_EXPORT_H

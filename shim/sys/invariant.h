@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* LC_ASSERT(condition): an invariant of the library's own state, such as
  * the drain's lists or a count only this process writes. Never for
  * anything read from shared memory, the environment, the file system or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How the library calls the kernel: one rule, three ways, each for one case.
  *
  * 1. For what the program asked, and on descriptors of the program's

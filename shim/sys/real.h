@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The functions lingerclose wraps, as the next object in the lookup chain
  * (normally libc) provides them. Until they are resolved, and whenever
  * dlsym finds nothing, the raw system call stands in. When to call these

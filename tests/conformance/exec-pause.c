@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Preloaded after the library, for the tests: an execve() made while
  * $LC_TEST_EXEC_PAUSE_FDS ("TO,FROM", two pipe descriptors) is set stops
  * between the library's hook and the system call: it writes one byte to TO

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Conformance, descriptors: every way a program gives a connection more
  * than one number (dup, dup2, dup3, F_DUPFD, F_DUPFD_CLOEXEC, fcntl64, a
  * stdio stream pair), replaces it (dup2 onto it) or sweeps it away

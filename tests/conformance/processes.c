@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Conformance: connections shared between processes. Each test runs one
  * of the pattern programs (tests/conformance/patterns/) that real servers are built
  * like - pre-forked workers, helpers that close every inherited

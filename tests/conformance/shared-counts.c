@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Conformance: the holder counts that processes forked from one another
  * share, against the two ways they can go wrong from outside the process
  * that reads them: a worker that writes garbage into them, and a helper

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Conformance: threads, signals and fork() around lingering closes. The
  * library runs a thread of its own, takes over sockets from close() calls
  * made in any thread or signal handler, and holds them while the program

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Hostile clients against a real early-error server (hostile-server, an
 # epoll loop that answers 413 and closes with the upload unread) under the
 # library, with small bounds: idle 1 s, total 3 s, 64 places. One phase per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Drives many TCP clients at once against an early-error server (see
  * hostile-server.c) from one epoll loop: well-behaved ones and the kinds of
  * peer a lingering close must survive. Loopback only; every client and the

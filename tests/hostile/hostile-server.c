@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An early-error HTTP server for the hostile-client and soak tests. It
  * knows nothing of lingerclose: an epoll loop over non-blocking sockets
  * reads a request's head, answers "413 Payload Too Large" at once when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Watches a server from the outside: how long each of its TCP sockets on
  * one local port stays held by a process (sock_diag), and what the process
  * holds (/proc: descriptors, threads, resident memory).

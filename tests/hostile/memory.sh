@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Clients that never read cannot pin the server's memory. hostile-server
 # answers every request with a 2 MiB download it writes at once and
 # closes; silent clients (a partial upload, then nothing, no FIN) and

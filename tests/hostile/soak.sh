@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Soak: SOAK_CONNECTIONS connections (20000 in make check, a million in
 # make soak) through an early-error server (hostile-server) under the
 # library, from one epoll client driver with SOAK_CONCURRENCY connections

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every LINGERCLOSE_* variable the library reads (taken from shim/conf/conf.c,
 # so that a new one is covered the day it is added) set to values an
 # operator could get wrong: empty, garbage, signed, huge, overflowing,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # lingerclose beside other preloads, under valgrind, and after a library
 # that closes descriptors before lingerclose's constructor ran. Each case
 # runs tests/lib/lc-testserver's early-error scenario under the given

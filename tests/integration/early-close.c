@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A preloaded library whose constructor makes and closes sockets and closes
  * a range of descriptors, as some programs' start-up code does, and which
  * the dynamic loader initialises before lingerclose when it is listed after

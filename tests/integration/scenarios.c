@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real servers, real clients, loopback. Every scenario in which the library
  * changes the outcome runs both ways: with it the client gets its response,
  * without it the same client loses it (so the test can fail). */

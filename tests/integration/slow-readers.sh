@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Peers that read slowly or pause are not stalled peers. A server under
 # the library (a Python server: it reads each request whole, writes a
 # 1 MB response its socket buffers hold, and closes: the close lingers for

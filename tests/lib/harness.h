@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real servers and real clients over loopback for the integration tests. */
 #ifndef LINGERCLOSE_TESTS_HARNESS_H
 #define LINGERCLOSE_TESTS_HARNESS_H

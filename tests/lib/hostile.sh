@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by hostile.sh and soak.sh (sourced): an early-error server
 # (hostile-server) under the library, a watcher of its sockets and
 # resources (hostile-watch), the client driver (hostile-clients), and

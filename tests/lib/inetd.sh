@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the real-inetd tests: a real inetd on loopback, configured
 # from the example in examples/inetd (with this build's launcher, a test
 # service and a free port in place of the example's), starts

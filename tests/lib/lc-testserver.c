@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small server for the integration tests. It knows nothing of
  * lingerclose: each scenario is the way some real server closes a
  * connection. It says "listening on 127.0.0.1:PORT" on stdout once it

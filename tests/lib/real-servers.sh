@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the tests/servers/*.sh scripts (sourced, POSIX sh): an
 # unmodified server program from Debian runs on loopback, on a free
 # unprivileged port, from its own configuration in a temporary directory,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The shell tests' library, sourced by every script under tests/ (POSIX sh).
 #
 # Outcomes follow automake's test protocol: exit 0 passed, 1 failed,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The launcher, run for real: its options, its exit statuses, the
 # environment the command receives, the warnings about programs that
 # LD_PRELOAD cannot reach, --check on real programs of each kind and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The library's log lines never stall the program: a server under
 # LINGERCLOSE_LOG=debug whose stderr is a pipe that is full and never read
 # (a supervisor that stopped reading) serves every connection, lingers on

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # When systemd connects stderr to the journal it says so in JOURNAL_STREAM
 # ("DEVICE:INODE" of that stream); the library's lines then start with
 # their priority ("<4>" warning, "<7>" debug) so the journal files them at

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # LINGERCLOSE_LOG_TARGET=syslog: every line, the start-up complaints and the
 # drain thread's own lines included, reaches the system logger's socket
 # with the daemon facility and its severity ("<28>" warning, "<31>"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The man pages: lint-clean for mandoc and groff, and in step with the
 # code. Every long option of 'lingerclose --help' is described in
 # lingerclose(1) and every option described there is in --help; every

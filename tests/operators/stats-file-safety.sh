@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # LINGERCLOSE_STATS_FILE in hostile places, with a real server under the
 # library:
 #

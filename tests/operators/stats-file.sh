@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # LINGERCLOSE_STATS_FILE: a real server under the library, real uploads.
 # The file must parse with the Prometheus client library's own parser
 # (the text format node_exporter's textfile collector reads), carry HELP

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The systemd examples are units systemd accepts: examples/systemd's
 # service and drop-in, installed in a unit directory of their own, pass
 # "systemd-analyze verify" (systemd's own parser: unknown keys, bad lines

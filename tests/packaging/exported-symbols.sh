@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The library must export exactly the functions it interposes: the defined
 # dynamic symbols of the built library must be the global names of the
 # version script, no more, no fewer.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A real installation: the distributed sources configured with a temporary
 # prefix, built and installed with 'make install'; the installed launcher
 # runs the demo's server (an early "413" to uploads, then close) and must

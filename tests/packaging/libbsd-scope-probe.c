@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* For each symbol name given as an argument, prints "name path" where path
  * is the object that dlsym(RTLD_DEFAULT, name) resolves the name to, or
  * "name -" when the name does not resolve. tests/packaging/libbsd-scope.sh runs it

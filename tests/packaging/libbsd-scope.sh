@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The library links libbsd.so.0. Preloading it puts libbsd into the host
 # program's global symbol scope, and libbsd defines some names glibc also
 # defines (closefrom, arc4random, ...). This test proves that the host

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The licence is stated where users, packagers and contributors look: the
 # LICENSE file (MIT), an SPDX line in every source file of the distributed
 # tree, debian/copyright in Debian's machine-readable format naming the

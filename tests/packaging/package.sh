@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The Debian package, checked as built: lintian finds no error or warning,
 # it holds the launcher, the library where the launcher looks for it and
 # the man pages, and, installed (over the system's /usr in a private mount

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # One version everywhere: AC_INIT in configure.ac is the source; the
 # launcher's --version, the library's start-up line (LINGERCLOSE_LOG=debug)
 # and its stats file, debian/changelog's latest entry, NEWS's latest entry

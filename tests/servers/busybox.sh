@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # BusyBox httpd (Debian's busybox, unmodified): one process forked per
 # connection. It answers a POST to a static file with 501 and the child
 # exits with the body unread, so it is the library's exit path that must

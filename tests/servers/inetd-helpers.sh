@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A shell-script service under real inetds (xinetd, tcpserver), the
 # commonest kind: the script runs helpers (/bin/echo, date, cat, a
 # subshell, a pipeline) between its reads and after its writes. Each helper

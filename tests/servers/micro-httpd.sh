@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # micro_httpd (Debian's micro-httpd, unmodified), an HTTP server run from
 # inetd: xinetd on loopback starts it for each connection, on its stdin and
 # stdout. It reads the request line and headers, answers and exits, and

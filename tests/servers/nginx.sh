@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # nginx (Debian's nginx-light, unmodified) under the library. Two requests
 # it answers with an error while the client is still sending, without
 # reading the rest first (only a body it has accepted gets nginx's own

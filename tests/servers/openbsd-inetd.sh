@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A real openbsd-inetd, configured from examples/inetd/inetd.conf: the
 # launcher as the service program, as the example says (inetd removes
 # LD_PRELOAD from its services' environment), delivers every early

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # redis-server (Debian's, unmodified) started through the launcher. Redis
 # answers a request it cannot parse with "-ERR Protocol error: ..." and
 # closes the connection right after the reply, with the rest of the

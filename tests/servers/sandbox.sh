@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Never killed by a sandbox: real servers with the library loaded, inside
 # the seccomp filters systemd gives Debian's units, with systemd's default
 # action (the whole process dies of SIGSYS on any system call the filter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs a program under a seccomp filter built the way systemd builds the
  * filters of a unit's SystemCallFilter=, SystemCallArchitectures= and
  * MemoryDenyWriteExecute= (src/shared/seccomp-util.c, systemd 252), so

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # webfsd (Debian's webfs, unmodified), a single-process static file
 # server. It answers with an error and closes while the client is still
 # sending:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A real xinetd, configured from examples/inetd/upload-service.xinetd:
 # the launcher as the service program, as the example says, delivers every
 # early response; the service run directly loses them. See tests/lib/inetd.sh.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Which children the holder counts miss (shim/holders/children.c), with real
  * children: started with posix_spawn (a fork() inside a Criterion test can
  * confuse its runner), alive, exited but not reaped, and reaped. */

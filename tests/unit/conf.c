@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The configuration parsers, the loader (with an injected environment and
  * complaint callback) and the async-signal-safe formatter. */
 #include "config.h"

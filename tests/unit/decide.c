@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lc_decide as a decision table: every row starts from a socket that the
  * library would consider for a lingering close but that has nothing left to
  * do (plain "quiet" close in auto mode), changes one or two facts, and

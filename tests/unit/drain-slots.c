@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The drain thread's slots and deadline lists (shim/drain/slots.c) on
  * their own: slot reuse, the order of both lists through links, touches
  * and removals, the deadlines read from their heads, and the invariants

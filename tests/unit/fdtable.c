@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The descriptor table (shim/holders/fdtable.c) over the shared holder counts: what
  * fork, dup and exec do to a socket's count, in one process playing every
  * part. "The other process" of a scene is played by calls on the record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shared holder counts (shim/holders/holders.c) on their own: allocation,
  * holds, recycling, generations, capacity, threads racing on them, and a
  * mapping that another process of the same tree has scribbled over. Each test

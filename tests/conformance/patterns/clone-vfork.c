@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server that starts a helper the way posix_spawn does underneath:
  * clone(CLONE_VM | CLONE_VFORK), so the child runs in the parent's memory
  * until it execs. Here the exec fails and the child calls _exit(127), as

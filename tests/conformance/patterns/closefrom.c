@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Servers that end a connection by sweeping the descriptor table rather
  * than closing one number: the "close everything from here up" idiom of
  * daemons and of children before exec (OpenSSH, postfix, sudo, glib's

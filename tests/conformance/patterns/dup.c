@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Servers that keep a second descriptor for the connection: a log or
  * output descriptor made with dup() (CGI runners, pre-forking servers that
  * split a socket into an input and an output side), dup2() onto a fixed

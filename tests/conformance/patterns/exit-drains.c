@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server that ends right after its last response: a one-shot or
  * "serve N then exit" server (a worker that retires after its quota, a
  * test fixture, a CGI-style daemon restarting itself), which closes each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server whose connection ends with _exit() called on a small stack: a
  * signal handler on an alternate stack of MINSIGSTKSZ bytes, the way
  * daemons die cleanly on SIGTERM or report a stack overflow. The library's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server whose helper fails to exec: the helper inherits a close-on-exec
  * connection A and gives up its hold on it for the exec(); the server
  * closes A while the exec() is still under way, then serves connection B,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The classic stdio server (old inetd services, CGI-era daemons, the
  * fdopen idiom of "UNIX Network Programming"): one stream per direction,
  *     in = fdopen(fd, "r"); out = fdopen(dup(fd), "w");

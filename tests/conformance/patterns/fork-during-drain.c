@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A multithreaded server that forks a helper while connections it closed
  * are still lingering: a web server spawning a CGI program or a log
  * rotator, a daemon re-exec'ing itself on upgrade. fork() copies the

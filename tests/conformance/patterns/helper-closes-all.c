@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server that starts a helper in the middle of a connection (a CGI-less
  * server running a hook, a daemon calling a notifier, anything built on
  * fork + "close every inherited descriptor" + exec): the helper inherits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A forking server one of whose workers turns hostile: it runs untrusted
  * input after dropping its privileges (prefork style) and writes garbage
  * over every shared memory mapping it inherited - huge numbers, all ones,

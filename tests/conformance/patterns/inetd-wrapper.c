@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A tiny inetd / tcpserver / xinetd ("nowait" service): it accepts each
  * connection, forks, and the child puts the connection on stdin and stdout
  * (dup2 onto 0 and 1), closes the original and the listener, and execs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the conformance suite's pattern programs share. Each program is one
  * way real servers handle and close connections; none knows anything of
  * lingerclose. Conventions, as tests/harness.h expects them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pre-forked workers (Apache's prefork MPM, classic PHP-FPM-like pools,
  * many small C servers): the parent opens the listening socket and forks a
  * fixed pool of workers; each worker accept()s on the shared listener and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server that never writes to its stderr (it may be a pipe nobody
  * reads): for each connection it reads a little, answers early, closes,
  * then forks a short-lived helper and reaps it, as servers that spawn a

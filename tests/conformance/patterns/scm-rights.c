@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An acceptor that passes connections to a worker process over a unix
  * socket with SCM_RIGHTS (the shape of nginx's and HAProxy's socket
  * hand-over, systemd-style socket brokers, pre-forked pools fed by a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server that closes its connection inside a signal handler: the way
  * old-style servers abort a connection from a SIGALRM timeout handler, or
  * tear it down from a SIGTERM/SIGUSR1 handler. close() is async-signal-safe

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A sigwait()-based daemon: signals are blocked in every thread and the
  * main thread takes them synchronously with sigwait() (the POSIX-threads
  * way of handling signals, used by many daemons for reload/rotate/stop).

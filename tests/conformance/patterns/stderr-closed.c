@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A daemon that closed its stderr without reopening /dev/null, then
  * accepts: each client lands on descriptor 2. Anything written to "stderr"
  * from then on reaches a client. It reads part of each request, answers

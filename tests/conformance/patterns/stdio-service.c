@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An inetd-style service (the kind inetd, xinetd, tcpserver, s6-tcpserver
  * or systemd Accept=yes start per connection): the connection is its stdin
  * and stdout, it never sees a socket call. It reads part of the request,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A multithreaded server: a pool of worker threads all blocked in accept()
  * on one shared listener (the classic thread-per-core or "thundering herd"
  * design of many HTTP servers), each answering uploads with an early error

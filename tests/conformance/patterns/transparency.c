@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Everything an ordinary program can see of its own descriptors, written
  * down so that a run with the library can be compared with a run without
  * it. Real programs depend on all of it: servers that assume socket()

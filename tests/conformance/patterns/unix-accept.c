@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A server on a unix-domain stream socket (a local daemon's control or
  * FastCGI socket): it accepts a client that sends a request and more,
  * reads part of it, answers and closes with the rest unread. Linux then
