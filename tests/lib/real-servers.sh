@@ -45,7 +45,7 @@ server_pid=
 # Signals go to the server's whole process group; dash's kill builtin
 # cannot address a group, procps' kill can.
 env kill -l >/dev/null 2>&1 ||
-    fail "procps' kill is missing (apt-get install procps; ./bootstrap does it as root)"
+    fail "procps' kill is missing (apt-get install procps; ./bootstrap --tests does it as root)"
 stop_server() {
     [ -n "$server_pid" ] || return 0
     env kill -TERM -- "-$server_pid" 2>/dev/null

@@ -20,7 +20,7 @@ set -u
 [ -x "${LC_EXAMPLES_DIR:-}/early-error-server" ] || fail "no early-error-server in LC_EXAMPLES_DIR"
 [ "$(id -u)" = 0 ] || skip "a private /dev/log needs root (a mount namespace)"
 command -v unshare >/dev/null || skip "unshare is missing (util-linux)"
-command -v python3 >/dev/null || skip "python3 is missing (apt-get install python3; ./bootstrap does it)"
+command -v python3 >/dev/null || skip "python3 is missing (apt-get install python3; ./bootstrap --tests does it)"
 unshare -m true 2>/dev/null || skip "cannot create a mount namespace here"
 
 use_tmpdir log-syslog

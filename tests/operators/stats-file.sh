@@ -25,7 +25,7 @@ set -u
 # Debian's interpreter, where Debian's python3-prometheus-client lives.
 PYTHON=/usr/bin/python3
 [ -x "$PYTHON" ] && "$PYTHON" -c 'import prometheus_client.parser' 2>/dev/null ||
-    skip "python3-prometheus-client is missing (apt-get install python3-prometheus-client; ./bootstrap does it)"
+    skip "python3-prometheus-client is missing (apt-get install python3-prometheus-client; ./bootstrap --tests does it)"
 
 use_tmpdir stats-file
 server_pid=

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib/real-servers.sh"
 
 busybox=$(find_program busybox) ||
-    skip "busybox is not installed (apt-get install busybox; ./bootstrap does it as root)"
+    skip "busybox is not installed (apt-get install busybox; ./bootstrap --tests does it as root)"
 "$busybox" --list 2>/dev/null | grep -qx httpd || skip "this busybox has no httpd applet"
 
 configure_server() {

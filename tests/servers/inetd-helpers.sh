@@ -16,9 +16,9 @@ set -u
 [ -f "${LC_LIBRARY:-}" ] || fail "LC_LIBRARY does not name the library"
 [ "$(id -u)" = 0 ] || skip "xinetd must run as root to start its services"
 XINETD=$(command -v xinetd || echo /usr/sbin/xinetd)
-[ -x "$XINETD" ] || skip "xinetd is not installed (apt-get install xinetd; ./bootstrap does it)"
+[ -x "$XINETD" ] || skip "xinetd is not installed (apt-get install xinetd; ./bootstrap --tests does it)"
 command -v tcpserver >/dev/null ||
-    skip "tcpserver is not installed (apt-get install ucspi-tcp; ./bootstrap does it)"
+    skip "tcpserver is not installed (apt-get install ucspi-tcp; ./bootstrap --tests does it)"
 
 # In a sanitizer build the helpers (date, cat) run under its runtime too:
 # their own leaks at exit are not the library's.

@@ -14,9 +14,9 @@
 . "$(dirname "$0")/../lib/real-servers.sh"
 
 xinetd=$(find_program xinetd) ||
-    skip "xinetd is not installed (apt-get install xinetd; ./bootstrap does it as root)"
+    skip "xinetd is not installed (apt-get install xinetd; ./bootstrap --tests does it as root)"
 micro_httpd=$(find_program micro-httpd) || micro_httpd=$(find_program micro_httpd) ||
-    skip "micro-httpd is not installed (apt-get install micro-httpd; ./bootstrap does it as root)"
+    skip "micro-httpd is not installed (apt-get install micro-httpd; ./bootstrap --tests does it as root)"
 # xinetd starts every service as the user its configuration names, which
 # only root may do.
 [ "$(id -u)" = 0 ] || skip "xinetd must run as root to start its services"

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib/real-servers.sh"
 
 nginx=$(find_program nginx) ||
-    skip "nginx is not installed (apt-get install nginx-light; ./bootstrap does it as root)"
+    skip "nginx is not installed (apt-get install nginx-light; ./bootstrap --tests does it as root)"
 
 configure_server() { nginx_configure; }
 exec_server() { nginx_exec "$@"; }

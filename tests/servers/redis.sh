@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib/real-servers.sh"
 
 redis=$(find_program redis-server) ||
-    skip "redis-server is not installed (apt-get install redis-server; ./bootstrap does it as root)"
+    skip "redis-server is not installed (apt-get install redis-server; ./bootstrap --tests does it as root)"
 
 configure_server() { redis_configure; }
 exec_server() { redis_exec "$@"; }

@@ -52,7 +52,7 @@
 . "$(dirname "$0")/../lib/real-servers.sh"
 
 [ -x "${LC_SECCOMP_RUN:-}" ] ||
-    skip "tests/servers/seccomp-run is not built (libseccomp-dev is missing: ./bootstrap installs it as root, then ./configure)"
+    skip "tests/servers/seccomp-run is not built (libseccomp-dev is missing: ./bootstrap --tests installs it as root, then ./configure)"
 command -v systemd-analyze >/dev/null 2>&1 ||
     skip "systemd-analyze is not installed (apt-get install systemd)"
 [ -x "${LC_PATTERNS_DIR:-}/stdio-service" ] || fail "no stdio-service in LC_PATTERNS_DIR"
@@ -308,7 +308,7 @@ for log in default debug; do
 done
 
 [ -n "$ran_servers" ] ||
-    skip "none of redis-server, nginx, webfsd, xinetd (as root) is here (./bootstrap installs them as root)"
+    skip "none of redis-server, nginx, webfsd, xinetd (as root) is here (./bootstrap --tests installs them as root)"
 echo "$cells cells ($ran_servers), $failures failures"
 [ "$failures" = 0 ] || exit 1
 echo "PASS: no server was killed by its sandbox, and every early answer arrived"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/real-servers.sh"
 
 webfsd=$(find_program webfsd) ||
-    skip "webfsd is not installed (apt-get install webfs; ./bootstrap does it as root)"
+    skip "webfsd is not installed (apt-get install webfs; ./bootstrap --tests does it as root)"
 
 configure_server() { webfsd_configure; }
 exec_server() { webfsd_exec "$@"; }

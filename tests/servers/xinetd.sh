@@ -10,7 +10,7 @@
 
 inetd_name=xinetd
 XINETD=$(command -v xinetd || echo /usr/sbin/xinetd)
-[ -x "$XINETD" ] || skip "xinetd is not installed (apt-get install xinetd; ./bootstrap does it as root)"
+[ -x "$XINETD" ] || skip "xinetd is not installed (apt-get install xinetd; ./bootstrap --tests does it as root)"
 # xinetd starts every service as the user its configuration names, which
 # only root may do.
 [ "$(id -u)" = 0 ] || skip "xinetd must run as root to start its services"
