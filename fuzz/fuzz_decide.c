@@ -2,7 +2,7 @@
 /* libFuzzer harness for the close decision (shim/decide/decide.c): any
  * socket state, any mode. The decision must name a known reason,
  * be the same when asked twice, and never linger where the rule says a
- * socket must be left alone (README.md, "Decision rule"). */
+ * socket must be left alone (lingerclose(7), DECISION RULE). */
 #include "config.h"
 
 #include <stdint.h>

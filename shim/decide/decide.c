@@ -54,8 +54,8 @@ bool lc_tcp_connected(uint8_t tcp_state)
 }
 
 /* The order matters: every reason to leave a socket alone comes before any
- * reason to linger, and the cheap facts come first. Keep README.md's
- * "Decision rule" in step with this function. */
+ * reason to linger, and the cheap facts come first. Keep lingerclose(7)'s
+ * DECISION RULE in step with this function. */
 enum lc_reason lc_decide(const struct lc_socket_state *s, enum lc_mode mode)
 {
     if (mode == LC_MODE_OFF)
