@@ -6,6 +6,9 @@
 # without the library, with it, and beside another preload that wraps
 # syscall() too (tests/integration/syscall-wrapper), listed before and
 # after it: a call that came back into that wrapper in a loop aborts.
+# Listed first, the wrapper must count exactly the program's calls: the
+# library's own system calls must not reach it (or come back into the
+# library's hooks) through syscall().
 #
 # Environment: LC_LIBRARY, LC_SYSCALL_PROBE, LC_SYSCALL_WRAPPER.
 
@@ -31,8 +34,14 @@ probe() { # probe NAME PRELOAD
 probe "without the library" "${LC_PRELOAD_FIRST:-}"
 probe "with the library" "$lc_preload"
 probe "a syscall() wrapper before the library" "$(preload_with "$LC_SYSCALL_WRAPPER:$LC_LIBRARY")"
-grep -q "syscall-wrapper: saw a call" "$tmp/err" ||
-    not_ok "the wrapper listed first saw no call"
+program_calls=$(sed -n 's/^syscall() calls: //p' "$tmp/out")
+wrapper_calls=$(sed -n 's/^syscall-wrapper: \([0-9]*\) calls$/\1/p' "$tmp/err")
+if [ -n "$program_calls" ] && [ "$program_calls" = "$wrapper_calls" ]; then
+    pass "the wrapper listed first saw the program's $program_calls calls, no more"
+else
+    not_ok "the wrapper listed first saw ${wrapper_calls:-no} calls, the program made" \
+        "${program_calls:-an unknown number}: the library's own calls went through syscall()"
+fi
 probe "a syscall() wrapper after the library" "$(preload_with "$LC_LIBRARY:$LC_SYSCALL_WRAPPER")"
 grep -q "syscall-wrapper: saw a call" "$tmp/err" ||
     not_ok "the wrapper listed after the library saw no call passed on to it"
