@@ -14,3 +14,4 @@ LC_EXPORT int close(int fd)
         return lc_real_close(fd);
     return lc_close(fd);
 }
+LC_HOOK_ALIAS(close);

@@ -83,6 +83,7 @@ LC_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
         errno = saved_errno;
     return rc;
 }
+LC_HOOK_ALIAS(close_range);
 
 LC_EXPORT void closefrom(int lowfd)
 {

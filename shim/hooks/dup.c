@@ -58,12 +58,14 @@ LC_EXPORT int dup2(int fd, int new_fd)
     before_replacing(fd, new_fd, 0, "dup2");
     return track_duplicate(fd, lc_real_dup2(fd, new_fd), false);
 }
+LC_HOOK_ALIAS(dup2);
 
 LC_EXPORT int dup3(int fd, int new_fd, int flags)
 {
     before_replacing(fd, new_fd, flags, "dup3");
     return track_duplicate(fd, lc_real_dup3(fd, new_fd, flags), (flags & O_CLOEXEC) != 0);
 }
+LC_HOOK_ALIAS(dup3);
 
 static int after_fcntl(int fd, int cmd, void *arg, int rc)
 {

@@ -24,3 +24,4 @@ LC_EXPORT int setsockopt(int fd, int level, int name, const void *value, socklen
     }
     return rc;
 }
+LC_HOOK_ALIAS(setsockopt);

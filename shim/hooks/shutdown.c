@@ -17,3 +17,4 @@ LC_EXPORT int shutdown(int fd, int how)
         lc_socket_add_flags(fd, LC_FD_APP_SHUT_RD);
     return rc;
 }
+LC_HOOK_ALIAS(shutdown);

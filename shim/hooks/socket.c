@@ -43,6 +43,7 @@ LC_EXPORT int socket(int domain, int type, int protocol)
     errno = saved_errno;
     return fd;
 }
+LC_HOOK_ALIAS(socket);
 
 /* An accepted socket inherits its listener's SO_LINGER. A listener this
  * process did not create (socket activation, inetd, exec) is asked once. */
@@ -99,8 +100,10 @@ LC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     return track_accepted(fd, lc_real_accept(fd, addr, len), 0);
 }
+LC_HOOK_ALIAS(accept);
 
 LC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
     return track_accepted(fd, lc_real_accept4(fd, addr, len, flags), flags);
 }
+LC_HOOK_ALIAS(accept4);

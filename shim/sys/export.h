@@ -9,6 +9,20 @@
 
 #define LC_EXPORT __attribute__((visibility("default")))
 
+/* LC_HOOK_ALIAS(close) after close's definition gives lc_hook_close, the
+ * same function under a hidden name: a call to it from inside the library
+ * cannot be taken by another object's close, as a call to close could
+ * (hooks/hooks.h declares them). */
+#if defined(__clang__) || !defined(__GNUC__) || __GNUC__ < 9
+#define LC_HOOK_ALIAS_ATTRIBUTES(name)
+#else
+/* libc declares some of them nothrow, leaf: the alias is the same function. */
+#define LC_HOOK_ALIAS_ATTRIBUTES(name) __attribute__((copy(name)))
+#endif
+#define LC_HOOK_ALIAS(name)                                                            \
+    extern __typeof__(name) lc_hook_##name LC_HOOK_ALIAS_ATTRIBUTES(name)               \
+        __attribute__((alias(#name), visibility("hidden")))
+
 extern _Atomic bool lc_initialised;
 /* Children started with clone(CLONE_VM) that may be running: they run in
  * this process's memory, where the library's state is not theirs. */

@@ -48,7 +48,8 @@
     X(system, int, const char *)                                                            \
     X(popen, FILE *, const char *, const char *)                                            \
     X(clone, int, int (*)(void *), void *, int, void *, ...)                                \
-    X(_Fork, pid_t, void)
+    X(_Fork, pid_t, void)                                                                   \
+    X(syscall, long, long, ...)
 
 /* Each pointer is written once by the constructor and read without a lock
  * afterwards; relaxed atomics keep the compiler honest about that. A NULL
@@ -69,50 +70,57 @@ void lc_real_resolve(void)
 int lc_real_close(int fd)
 {
     __auto_type fn = REAL(close);
-    return fn ? fn(fd) : (int)syscall(SYS_close, fd);
+    return fn ? fn(fd) : (int)lc_raw_syscall(SYS_close, fd);
+}
+
+long lc_real_syscall6(long number, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    __auto_type fn = REAL(syscall);
+    return fn ? fn(number, a1, a2, a3, a4, a5, a6)
+              : lc_raw_syscall6(number, a1, a2, a3, a4, a5, a6);
 }
 
 int lc_real_shutdown(int fd, int how)
 {
     __auto_type fn = REAL(shutdown);
-    return fn ? fn(fd, how) : (int)syscall(SYS_shutdown, fd, how);
+    return fn ? fn(fd, how) : (int)lc_raw_syscall(SYS_shutdown, fd, how);
 }
 
 int lc_real_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
     __auto_type fn = REAL(setsockopt);
     return fn ? fn(fd, level, name, value, len)
-              : (int)syscall(SYS_setsockopt, fd, level, name, value, len);
+              : (int)lc_raw_syscall(SYS_setsockopt, fd, level, name, value, len);
 }
 
 int lc_real_socket(int domain, int type, int protocol)
 {
     __auto_type fn = REAL(socket);
-    return fn ? fn(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
+    return fn ? fn(domain, type, protocol) : (int)lc_raw_syscall(SYS_socket, domain, type, protocol);
 }
 
 int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     __auto_type fn = REAL(accept);
-    return fn ? fn(fd, addr, len) : (int)syscall(SYS_accept4, fd, addr, len, 0);
+    return fn ? fn(fd, addr, len) : (int)lc_raw_syscall(SYS_accept4, fd, addr, len, 0);
 }
 
 int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
     __auto_type fn = REAL(accept4);
-    return fn ? fn(fd, addr, len, flags) : (int)syscall(SYS_accept4, fd, addr, len, flags);
+    return fn ? fn(fd, addr, len, flags) : (int)lc_raw_syscall(SYS_accept4, fd, addr, len, flags);
 }
 
 int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
     __auto_type fn = REAL(epoll_ctl);
-    return fn ? fn(epfd, op, fd, event) : (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
+    return fn ? fn(epfd, op, fd, event) : (int)lc_raw_syscall(SYS_epoll_ctl, epfd, op, fd, event);
 }
 
 int lc_real_dup(int fd)
 {
     __auto_type fn = REAL(dup);
-    return fn ? fn(fd) : (int)syscall(SYS_dup, fd);
+    return fn ? fn(fd) : (int)lc_raw_syscall(SYS_dup, fd);
 }
 
 int lc_real_dup2(int fd, int newfd)
@@ -121,20 +129,20 @@ int lc_real_dup2(int fd, int newfd)
     if (fn)
         return fn(fd, newfd);
     if (fd == newfd) /* dup3 refuses what dup2 allows */
-        return (int)syscall(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : fd;
-    return (int)syscall(SYS_dup3, fd, newfd, 0);
+        return (int)lc_raw_syscall(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : fd;
+    return (int)lc_raw_syscall(SYS_dup3, fd, newfd, 0);
 }
 
 int lc_real_dup3(int fd, int newfd, int flags)
 {
     __auto_type fn = REAL(dup3);
-    return fn ? fn(fd, newfd, flags) : (int)syscall(SYS_dup3, fd, newfd, flags);
+    return fn ? fn(fd, newfd, flags) : (int)lc_raw_syscall(SYS_dup3, fd, newfd, flags);
 }
 
 int lc_real_fcntl(int fd, int cmd, void *arg)
 {
     __auto_type fn = REAL(fcntl);
-    return fn ? fn(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+    return fn ? fn(fd, cmd, arg) : (int)lc_raw_syscall(SYS_fcntl, fd, cmd, arg);
 }
 
 int lc_real_fcntl64(int fd, int cmd, void *arg)
@@ -142,25 +150,25 @@ int lc_real_fcntl64(int fd, int cmd, void *arg)
     __auto_type fn = REAL(fcntl64);
     if (!fn)
         fn = REAL(fcntl);
-    return fn ? fn(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+    return fn ? fn(fd, cmd, arg) : (int)lc_raw_syscall(SYS_fcntl, fd, cmd, arg);
 }
 
 ssize_t lc_real_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     __auto_type fn = REAL(sendmsg);
-    return fn ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_sendmsg, fd, msg, flags);
+    return fn ? fn(fd, msg, flags) : (ssize_t)lc_raw_syscall(SYS_sendmsg, fd, msg, flags);
 }
 
 int lc_real_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
     __auto_type fn = REAL(sendmmsg);
-    return fn ? fn(fd, vec, vlen, flags) : (int)syscall(SYS_sendmmsg, fd, vec, vlen, flags);
+    return fn ? fn(fd, vec, vlen, flags) : (int)lc_raw_syscall(SYS_sendmmsg, fd, vec, vlen, flags);
 }
 
 ssize_t lc_real_recvmsg(int fd, struct msghdr *msg, int flags)
 {
     __auto_type fn = REAL(recvmsg);
-    return fn ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_recvmsg, fd, msg, flags);
+    return fn ? fn(fd, msg, flags) : (ssize_t)lc_raw_syscall(SYS_recvmsg, fd, msg, flags);
 }
 
 int lc_real_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
@@ -168,7 +176,7 @@ int lc_real_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 {
     __auto_type fn = REAL(recvmmsg);
     return fn ? fn(fd, vec, vlen, flags, timeout)
-              : (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
+              : (int)lc_raw_syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
 }
 
 int lc_real_close_range(unsigned int first, unsigned int last, int flags)
@@ -204,7 +212,7 @@ _Noreturn void lc_real_exit_now(int status)
     if (fn)
         fn(status);
     for (;;)
-        syscall(SYS_exit_group, status);
+        lc_raw_syscall(SYS_exit_group, status);
 }
 
 /* The exec functions other than execve have no system call of their own:
@@ -219,7 +227,7 @@ _Noreturn void lc_real_exit_now(int status)
 int lc_real_execve(const char *path, char *const argv[], char *const envp[])
 {
     __auto_type fn = REAL(execve);
-    return fn ? fn(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
+    return fn ? fn(path, argv, envp) : (int)lc_raw_syscall(SYS_execve, path, argv, envp);
 }
 
 int lc_real_execvpe(const char *file, char *const argv[], char *const envp[])
@@ -237,7 +245,7 @@ int lc_real_execveat(int dirfd, const char *path, char *const argv[], char *cons
 {
     __auto_type fn = REAL(execveat);
     return fn ? fn(dirfd, path, argv, envp, flags)
-              : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+              : (int)lc_raw_syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }
 
 /* Starting a child has no single system call to stand in: these are

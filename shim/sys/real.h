@@ -17,6 +17,8 @@ struct timespec;
 void lc_real_resolve(void);
 
 int lc_real_close(int fd);
+/* syscall() as the next object provides it, with all six argument slots. */
+long lc_real_syscall6(long number, long a1, long a2, long a3, long a4, long a5, long a6);
 int lc_real_shutdown(int fd, int how);
 int lc_real_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
 int lc_real_socket(int domain, int type, int protocol);

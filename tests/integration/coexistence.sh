@@ -7,14 +7,15 @@
 # must exit cleanly.
 #
 # Environment: LC_LIBRARY, LC_TESTSERVER, LC_UPLOAD_CLIENT, LC_EARLY_CLOSE
-# (tests/integration/.libs/early-close.so). Cases whose tool is not installed are
+# (tests/integration/.libs/early-close.so), LC_SYSCALL_WRAPPER
+# (tests/integration/.libs/syscall-wrapper.so). Cases whose tool is not installed are
 # skipped with a message; the script skips (77) only if all are.
 
 set -u
 
 . "$(dirname "$0")/../lib/test-lib.sh"
 
-for var in LC_LIBRARY LC_TESTSERVER LC_UPLOAD_CLIENT LC_EARLY_CLOSE; do
+for var in LC_LIBRARY LC_TESTSERVER LC_UPLOAD_CLIENT LC_EARLY_CLOSE LC_SYSCALL_WRAPPER; do
     eval "value=\${$var:-}"
     [ -e "$value" ] || fail "$var does not name a file"
 done
@@ -42,8 +43,10 @@ asan=$(gcc -print-file-name=libasan.so 2>/dev/null)
 # run_case NAME PRELOAD [VAR=VALUE...] -- [WRAPPER...]
 # The client runs with the same environment (without LD_PRELOAD unless the
 # case needs it for the client too: socket_wrapper). Sets $received. Unless
-# $at_least is set, every response must arrive.
+# $at_least is set, every response must arrive. The server runs
+# $scenario.
 at_least=
+scenario=early-error
 run_case() {
     name=$1 preload=$2
     shift 2
@@ -58,7 +61,7 @@ run_case() {
     mkfifo "$tmp/fifo"
     # shellcheck disable=SC2086 # envs is a list of words
     env $envs LD_PRELOAD="$(preload_with "$preload")" LINGERCLOSE_LOG=debug "$@" "$LC_TESTSERVER" \
-        --scenario early-error --connections "$TRIES" <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+        --scenario "$scenario" --connections "$TRIES" <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
     server=$!
     exec 3>"$tmp/fifo"
     if ! wait_ready "$tmp/out" "$server" 30; then
@@ -104,6 +107,14 @@ if [ "$failures" -eq 0 ]; then
         fail "the early library's constructor did not run before the library's: $(cat "$tmp/err")"
 fi
 run_case "early-close constructor, listed before the library" "$LC_EARLY_CLOSE:$lib" --
+
+# Another wrapper of syscall(), around a server that closes with
+# syscall(SYS_close): whichever comes first, no call loops back into it (it
+# aborts then) and the library still sees the closes.
+scenario=syscall-close
+run_case "a syscall() wrapper before the library" "$LC_SYSCALL_WRAPPER:$lib" --
+run_case "a syscall() wrapper after the library" "$lib:$LC_SYSCALL_WRAPPER" --
+scenario=early-error
 
 if [ -n "$faketime" ] && [ -n "${LC_PRELOAD_FIRST:-}" ]; then
     # The sanitizer's allocator reads the clock; libfaketime's clock_gettime

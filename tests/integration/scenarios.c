@@ -78,6 +78,22 @@ Test(scenario, early_response_to_20m_upload_arrives)
     expect_upload_fixed("early-error", NULL, 20 * 1000 * 1000);
 }
 
+/* Closes that reach the kernel through syscall() rather than close(). */
+Test(scenario, early_response_closed_by_syscall_close_arrives)
+{
+    expect_upload_fixed("syscall-close", NULL, 1000 * 1000);
+}
+
+Test(scenario, early_response_closed_by_syscall_close_range_arrives)
+{
+    expect_upload_fixed("syscall-close-range", NULL, 1000 * 1000);
+}
+
+Test(scenario, early_response_closed_by_syscall_dup3_arrives)
+{
+    expect_upload_fixed("syscall-dup3", NULL, 1000 * 1000);
+}
+
 /* Sends `first`, then after a short pause `second` (NULL: nothing), then
  * reads the response like a client slower than loopback (so the server
  * closes with part of the response still unsent, whatever the scheduler

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,43 @@ static void serve_early_error(int fd)
     read_and_drop(fd, 1024);
     write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
     close(fd);
+}
+
+/* The same answer, closed the way programs that bypass libc's close do:
+ * libuv's syscall(SYS_close), and the closes syscall() leaves implicit. */
+static void serve_early_error_syscall_close(int fd)
+{
+    read_and_drop(fd, 1024);
+    write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+    if (syscall(SYS_close, fd) != 0)
+        die_errno("syscall(SYS_close)");
+}
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+static void serve_early_error_syscall_close_range(int fd)
+{
+    read_and_drop(fd, 1024);
+    write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+    if (syscall(SYS_close_range, fd, fd, 0) != 0)
+        die_errno("syscall(SYS_close_range)");
+}
+
+/* /dev/null duplicated over the connection's number: the connection is
+ * closed by the kernel inside dup3. */
+static void serve_early_error_syscall_dup3(int fd)
+{
+    read_and_drop(fd, 1024);
+    write_or_die(fd, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE));
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0)
+        die_errno("open /dev/null");
+    if (syscall(SYS_dup3, null_fd, fd, O_CLOEXEC) != fd)
+        die_errno("syscall(SYS_dup3)");
+    close(fd);
+    close(null_fd);
 }
 
 static void serve_pipeline(int fd)
@@ -223,6 +261,9 @@ struct scenario {
 
 static const struct scenario scenarios[] = {
     { "early-error", serve_early_error },
+    { "syscall-close", serve_early_error_syscall_close },
+    { "syscall-close-range", serve_early_error_syscall_close_range },
+    { "syscall-dup3", serve_early_error_syscall_dup3 },
     { "slow-close", serve_slow_close },
     { "pipeline", serve_pipeline },
     { "big-response", serve_big_response },
