@@ -11,6 +11,7 @@
 #include "drain/handoff.h"
 #include "drain/park.h"
 #include "holders/fdtable.h"
+#include "hooks/hooks.h"
 #include "sys/export.h"
 #include "sys/real.h"
 
@@ -52,6 +53,7 @@ LC_EXPORT int dup(int fd)
 {
     return track_duplicate(fd, lc_real_dup(fd), false);
 }
+LC_HOOK_ALIAS(dup);
 
 LC_EXPORT int dup2(int fd, int new_fd)
 {
@@ -67,7 +69,7 @@ LC_EXPORT int dup3(int fd, int new_fd, int flags)
 }
 LC_HOOK_ALIAS(dup3);
 
-static int after_fcntl(int fd, int cmd, void *arg, int rc)
+int lc_hook_fcntl_done(int fd, int cmd, void *arg, int rc)
 {
     if (rc < 0 || !lc_ready())
         return rc;
@@ -98,7 +100,7 @@ LC_EXPORT int fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    return after_fcntl(fd, cmd, arg, lc_real_fcntl(fd, cmd, arg));
+    return lc_hook_fcntl_done(fd, cmd, arg, lc_real_fcntl(fd, cmd, arg));
 }
 
 LC_EXPORT int fcntl64(int fd, int cmd, ...)
@@ -107,5 +109,5 @@ LC_EXPORT int fcntl64(int fd, int cmd, ...)
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    return after_fcntl(fd, cmd, arg, lc_real_fcntl64(fd, cmd, arg));
+    return lc_hook_fcntl_done(fd, cmd, arg, lc_real_fcntl64(fd, cmd, arg));
 }

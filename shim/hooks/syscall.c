@@ -12,7 +12,7 @@
 
 /* libuv (Node.js, bind9, knot-resolver, h2o) closes its sockets with
  * syscall(SYS_close, fd), past the close() hook; so may any program. The
- * numbers that create, close, replace or change a descriptor's closing go
+ * numbers that create, close, copy or replace a descriptor, or change its closing, go
  * to the same hook as the libc function; every other number goes on to the
  * next syscall() unchanged, arguments, result and errno alike.
  * Async-signal-safe: a switch, then what close() does.
@@ -39,6 +39,11 @@ LC_EXPORT long syscall(long number, ...)
     case SYS_dup2:
         return lc_hook_dup2((int)a1, (int)a2);
 #endif
+    case SYS_dup:
+        return lc_hook_dup((int)a1);
+    case SYS_fcntl:
+        return lc_hook_fcntl_done((int)a1, (int)a2, (void *)a3,
+                                  (int)lc_real_syscall6(number, a1, a2, a3, a4, a5, a6));
     case SYS_dup3:
         return lc_hook_dup3((int)a1, (int)a2, (int)a3);
     case SYS_socket:

@@ -94,6 +94,18 @@ Test(scenario, early_response_closed_by_syscall_dup3_arrives)
     expect_upload_fixed("syscall-dup3", NULL, 1000 * 1000);
 }
 
+/* A copy made through syscall() is a holder: the original's close stays
+ * plain, the copy answers, and its close lingers. */
+Test(scenario, answer_through_syscall_dup_copy_arrives)
+{
+    expect_upload_fixed("syscall-dup", NULL, 1000 * 1000);
+}
+
+Test(scenario, answer_through_syscall_fcntl_dupfd_copy_arrives)
+{
+    expect_upload_fixed("syscall-fcntl-dupfd", NULL, 1000 * 1000);
+}
+
 /* Sends `first`, then after a short pause `second` (NULL: nothing), then
  * reads the response like a client slower than loopback (so the server
  * closes with part of the response still unsent, whatever the scheduler

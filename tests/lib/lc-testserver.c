@@ -105,6 +105,31 @@ static void serve_early_error_syscall_dup3(int fd)
     close(null_fd);
 }
 
+/* The answer written through a copy made with syscall(): the close of the
+ * original must see that the copy still holds the socket (no FIN under
+ * the copy's feet), and the copy's close is then the last. */
+static void answer_through_copy(int fd, int copy)
+{
+    if (copy < 0)
+        die_errno("syscall() copy");
+    read_and_drop(fd, 1024);
+    close(fd);
+    /* A FIN sent by the first close makes this fail (EPIPE): the answer is
+     * then lost, which is what the test must see. */
+    (void)!send(copy, EARLY_ERROR_RESPONSE, strlen(EARLY_ERROR_RESPONSE), MSG_NOSIGNAL);
+    close(copy);
+}
+
+static void serve_early_error_syscall_dup(int fd)
+{
+    answer_through_copy(fd, (int)syscall(SYS_dup, fd));
+}
+
+static void serve_early_error_syscall_fcntl_dupfd(int fd)
+{
+    answer_through_copy(fd, (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0));
+}
+
 static void serve_pipeline(int fd)
 {
     read_and_drop(fd, 65536);
@@ -264,6 +289,8 @@ static const struct scenario scenarios[] = {
     { "syscall-close", serve_early_error_syscall_close },
     { "syscall-close-range", serve_early_error_syscall_close_range },
     { "syscall-dup3", serve_early_error_syscall_dup3 },
+    { "syscall-dup", serve_early_error_syscall_dup },
+    { "syscall-fcntl-dupfd", serve_early_error_syscall_fcntl_dupfd },
     { "slow-close", serve_slow_close },
     { "pipeline", serve_pipeline },
     { "big-response", serve_big_response },
