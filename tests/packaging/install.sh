@@ -190,7 +190,7 @@ if [ -x "$launcher" ] && [ -n "$library" ] &&
         not_ok "under the installed launcher every response arrives (status $rc)"
         sed 's/^/#   server: /' "$tmp/installed.err" | tail -n 20
     fi
-    if grep -q 'debug: lingerclose .* loaded' "$tmp/installed.err"; then
+    if grep -q 'info: lingerclose .* loaded' "$tmp/installed.err"; then
         pass "the installed library logs its start-up"
     else
         not_ok "the installed library logs its start-up"
