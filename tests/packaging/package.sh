@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The Debian package, checked as built: lintian finds no error or warning,
 # it holds the launcher, the library where the launcher looks for it and
-# the man pages (which name the library where the package puts it), and, installed (over the system's /usr in a private mount
-# namespace, so that the system itself is left alone), its launcher runs
+# the man pages, which name the library where the package puts it, and,
+# installed (over the system's /usr in a private mount namespace, so that
+# the system itself is left alone), its launcher runs
 # the demo's server with its library and every response arrives, while the
 # same server without it loses them.
 #
