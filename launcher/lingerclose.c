@@ -8,9 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account-check.h"
 #include "check.h"
 #include "conf/conf.h"
 #include "stats-report.h"
@@ -233,61 +232,6 @@ static const char *absolute_path(const char *path, char *buf, size_t size)
     return len > 0 && (size_t)len < size ? buf : path;
 }
 
-/* Whether the account (uid, its groups) may search, and with need_write
- * also write in, a directory of this mode and owner: the kernel's rule
- * for plain permission bits (access control lists are not looked at). */
-static bool account_may(const struct stat *st, uid_t uid, const gid_t *groups, int group_count,
-                        bool need_write)
-{
-    if (uid == 0)
-        return true;
-    mode_t bits;
-    bool in_group = false;
-    for (int i = 0; i < group_count; i++)
-        in_group |= groups[i] == st->st_gid;
-    if (st->st_uid == uid)
-        bits = (st->st_mode >> 6) & 7;
-    else if (in_group)
-        bits = (st->st_mode >> 3) & 7;
-    else
-        bits = st->st_mode & 7;
-    return (bits & 1) && (!need_write || (bits & 2));
-}
-
-#define GROUPS_MAX 256
-
-/* The server drops privileges to another account (--user): that account,
- * not the launcher's, must reach dir and write in it. */
-static void check_directory_for_user(const char *option, const char *dir, const char *user)
-{
-    errno = 0;
-    struct passwd *pw = getpwnam(user);
-    if (!pw)
-        fail("--user: no account named '%s'%s%s", user, errno ? ": " : "",
-             errno ? strerror(errno) : "");
-    gid_t groups[GROUPS_MAX];
-    int group_count = GROUPS_MAX;
-    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &group_count) < 0)
-        group_count = GROUPS_MAX;
-    char prefix[PATH_MAX];
-    /* Every directory on the way must let the account through. */
-    for (const char *slash = dir;; slash = strchr(slash + 1, '/')) {
-        bool last = !slash;
-        size_t len = last ? strlen(dir) : (size_t)(slash - dir);
-        snprintf(prefix, sizeof prefix, "%.*s", len ? (int)len : 1, dir);
-        struct stat st;
-        if (stat(prefix, &st) != 0)
-            fail("--%s: %s: %s", option, prefix, strerror(errno));
-        if (!account_may(&st, pw->pw_uid, groups, group_count, last))
-            fail("--%s: the account %s (uid %u) cannot %s %s: Permission denied (owner uid %u, "
-                 "group %u, mode %03o)",
-                 option, user, (unsigned)pw->pw_uid, last ? "write in" : "search", prefix,
-                 (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
-        if (last)
-            break;
-    }
-}
-
 /* --user: the account the command will run as, for the check below. */
 static const char *server_user;
 
@@ -308,8 +252,9 @@ static void check_stats_directory(const char *option, const char *path)
         fail("--%s: %s is not a directory", option, dir);
     if (access(dir, W_OK | X_OK) != 0)
         fail("--%s: cannot write in %s: %s", option, dir, strerror(errno));
-    if (server_user)
-        check_directory_for_user(option, dir, server_user);
+    char why[PATH_MAX + 256];
+    if (server_user && !account_can_write_directory(server_user, dir, why, sizeof why))
+        fail("--%s: %s", option, why);
 }
 
 static bool stats_file_given;
@@ -426,6 +371,8 @@ static int parse_options(int argc, char **argv, enum action *action)
         } else if (opt == OPTION_STATUS) {
             choose_action(action, ACTION_STATUS);
         } else if (opt == OPTION_USER) {
+            if (!account_exists(optarg))
+                fail("--user: no account named '%s'", optarg);
             server_user = optarg;
         } else if (opt == OPTION_HELP) {
             print_help();

@@ -5,7 +5,8 @@
 # workers running as nobody) can reach and write the statistics
 # directory, which the launcher's own account (root) always can. The
 # library in a process of that account fails there, with the error in
-# words; the launcher says so before the server starts.
+# words; the launcher says so before the server starts. --check --unit
+# takes the account from the unit's User=.
 #
 # Environment: LC_LAUNCHER, LC_LIBRARY.
 set -u
@@ -94,6 +95,28 @@ if [ "$status" = 0 ]; then
     pass "a directory the account owns is accepted"
 else
     not_ok "a directory the account owns is accepted (status $status)"
+fi
+
+# A systemd unit's User= tells the account without --user.
+for user in nobody "$nobody_uid"; do
+    printf '[Service]\nUser=%s\nEnvironment="LINGERCLOSE_STATS_FILE=%s" LINGERCLOSE_LOG=info\nExecStart=%s\n' \
+        "$user" "$tmp/root-only/stats.prom" "$true_program" >"$tmp/service.service"
+    launch --check --unit "$tmp/service.service"
+    sed 's/^/#   /' "$tmp/out"
+    if [ "$status" = 1 ] &&
+        grep -q "^no: unit $tmp/service.service: User=$user cannot write the statistics file's directory: the account nobody (uid $nobody_uid) cannot write in $tmp/root-only: Permission denied" "$tmp/out"; then
+        pass "--check --unit: a unit with User=$user and a root-only statistics directory cannot work"
+    else
+        not_ok "--check --unit: a unit with User=$user and a root-only statistics directory cannot work (status $status)"
+    fi
+done
+sed -i "s|$tmp/root-only/stats.prom|$tmp/nobodys/stats.prom|" "$tmp/service.service"
+launch --check --unit "$tmp/service.service"
+if grep -q "^ok: unit $tmp/service.service: User=$nobody_uid can write the statistics file's directory $tmp/nobodys\$" "$tmp/out"; then
+    pass "--check --unit: a statistics directory the unit's User= can write is fine"
+else
+    not_ok "--check --unit: a statistics directory the unit's User= can write is fine"
+    sed 's/^/#   /' "$tmp/out"
 fi
 
 launch --user no-such-account-here --stats-file="$tmp/nobodys/stats.prom" "$true_program"
