@@ -231,11 +231,10 @@ void lc_variable_name_shown(const char *entry, char *out, size_t size)
     if (!size)
         return;
     size_t len = variable_name_length(entry), n = 0;
+    bool cut = entry[len] && entry[len] != '=';
     for (; n < len && n + 1 < size; n++)
         out[n] = entry[n] > ' ' && entry[n] < 0x7f ? entry[n] : '?';
     out[n] = '\0';
-    if (entry[len] && entry[len] != '=' && size > 4) {
-        size_t at = n + 3 < size ? n : size - 4;
-        memcpy(out + at, "...", 4);
-    }
+    if ((cut || n < len) && size >= 4)
+        memcpy(out + (n + 4 <= size ? n : size - 4), "...", 4);
 }
