@@ -160,8 +160,6 @@ uint32_t lc_default_max_sockets(uint64_t nofile_soft_limit)
     return (uint32_t)quarter;
 }
 
-#define SETTING_PREFIX "LINGERCLOSE_"
-
 /* The variables the library reads that are no setting of the operator's. */
 static const char *const internal_variables[] = { LC_SHARED_VARIABLE };
 
@@ -206,7 +204,9 @@ size_t lc_edit_distance(const char *a, size_t a_len, const char *b, size_t b_len
 
 const char *lc_unknown_variable_suggestion(const char *entry)
 {
-    if (strncmp(entry, SETTING_PREFIX, strlen(SETTING_PREFIX)) != 0)
+    /* The prefix every setting's name has, up to its first underscore. */
+    const char *prefix = lc_settings[0].variable;
+    if (strncmp(entry, prefix, (size_t)(strchr(prefix, '_') + 1 - prefix)) != 0)
         return NULL;
     size_t len = variable_name_length(entry);
     for (size_t i = 0; i < sizeof internal_variables / sizeof *internal_variables; i++)
