@@ -42,6 +42,16 @@ has() {
     fi
 }
 
+# started PID: waits (at most 10 s) until the background command PID has
+# exec'd sleep, so that what --status reads is sleep's.
+started() {
+    _deadline=$(($(date +%s) + 10))
+    until [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]; do
+        [ "$(date +%s)" -lt "$_deadline" ] || fail "sleep (pid $1) did not start"
+        sleep 0.05
+    done
+}
+
 launch_server server LINGERCLOSE_TIMEOUT=7s LINGERCLOSE_MODE=always \
     LINGERCLOSE_STATS_FILE="$tmp/server.prom" \
     "$LC_TESTSERVER" --scenario early-error --connections 2
@@ -68,6 +78,7 @@ end_server 30 || not_ok "the server ended"
 # A process without the library.
 sleep 60 &
 other_pid=$!
+started "$other_pid"
 status "$other_pid"
 if [ "$status" = 1 ]; then
     pass "--status on a process without the library exits 1"
@@ -75,6 +86,19 @@ else
     not_ok "--status on a process without the library exits 1 (status $status)"
 fi
 has "it says the library is not loaded" "^$other_pid \(sleep\): lingerclose is not loaded "
+stop_process "$other_pid"
+
+# The library loaded but switched off, in a process with a misspelt
+# setting and no TCP socket.
+env LD_PRELOAD="$lc_preload" LINGERCLOSE_MODE=off LINGERCLOSE_TIMOUT=1s sleep 60 2>/dev/null &
+other_pid=$!
+started "$other_pid"
+status "$other_pid"
+[ "$status" = 1 ] || not_ok "--status on a process where the library is off exits 1 (status $status)"
+has "it says the library does nothing there" "^  mode=off: the library does nothing in this process\$"
+has "it says the drain thread does not run" "^  drain thread: not running "
+has "it names a misspelt setting and the closest one" \
+    "^  LINGERCLOSE_TIMOUT is not a variable of lingerclose and is ignored; did you mean LINGERCLOSE_TIMEOUT\?\$"
 stop_process "$other_pid"
 
 # A process id that is no longer in use.
@@ -89,6 +113,7 @@ has "it says what is not a process id" "^12x: not a process id\$"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
     sleep 60 &
     other_pid=$!
+    started "$other_pid"
     setpriv --reuid=65534 --regid=65534 --clear-groups "$LC_LAUNCHER" --status "$other_pid" \
         >"$tmp/status.out" 2>&1
     status=$?
