@@ -10,6 +10,8 @@
 set -eu
 
 launcher=${LINGERCLOSE_LAUNCHER:?run this through 'make demo'}
+# Not a setting: the library would say so in every server it starts.
+unset LINGERCLOSE_LAUNCHER
 examples=${EXAMPLES_DIR:?run this through 'make demo'}
 tries=${DEMO_TRIES:-50}
 body=${DEMO_BODY_BYTES:-1000000}

@@ -11,15 +11,18 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account-check.h"
 #include "check.h"
 #include "conf/conf.h"
 #include "stats-report.h"
+#include "status.h"
 #include "unit-check.h"
 
 #define LIBRARY_NAME "liblingerclose.so"
@@ -78,16 +81,20 @@ enum option_id {
     OPTION_CHECK = LC_SETTING_COUNT,
     OPTION_UNIT,
     OPTION_STATS,
+    OPTION_STATUS,
+    OPTION_USER,
     OPTION_HELP,
     OPTION_VERSION,
 };
 
 static char setting_options[LC_SETTING_COUNT][OPTION_NAME_MAX];
 
-static struct option long_options[LC_SETTING_COUNT + 6] = {
+static struct option long_options[LC_SETTING_COUNT + 8] = {
     [LC_SETTING_COUNT] = { "check", no_argument, NULL, OPTION_CHECK },
     { "unit", required_argument, NULL, OPTION_UNIT },
     { "stats", no_argument, NULL, OPTION_STATS },
+    { "status", no_argument, NULL, OPTION_STATUS },
+    { "user", required_argument, NULL, OPTION_USER },
     { "help", no_argument, NULL, OPTION_HELP },
     { "version", no_argument, NULL, OPTION_VERSION },
     { NULL, 0, NULL, 0 },
@@ -106,7 +113,8 @@ static const char usage_lines[] =
     "Usage: lingerclose [OPTION]... [--] COMMAND [ARG]...\n"
     "  or:  lingerclose --check [--] COMMAND [ARG]...\n"
     "  or:  lingerclose --check --unit UNIT [[--] COMMAND [ARG]...]\n"
-    "  or:  lingerclose --stats [--] FILE...\n";
+    "  or:  lingerclose --stats [--] FILE...\n"
+    "  or:  lingerclose --status [--] PID...\n";
 
 #define HELP_INDENT 25
 #define HELP_WIDTH 79
@@ -168,6 +176,11 @@ static void print_help(void)
           "                         the library; COMMAND is then optional\n"
           "  --stats                summarise statistics files written by the library;\n"
           "                         exit 1 if one cannot be read\n"
+          "  --status               say whether the library runs in each process PID:\n"
+          "                         mapped, its drain thread, version, settings and\n"
+          "                         statistics; exit 1 if it does not run in one\n"
+          "  --user=USER            check that the account USER, which COMMAND will\n"
+          "                         run as, can write the --stats-file directory\n"
           "  --help                 show this help and exit\n"
           "  --version              show the version and exit\n"
           "\n"
@@ -219,6 +232,9 @@ static const char *absolute_path(const char *path, char *buf, size_t size)
     return len > 0 && (size_t)len < size ? buf : path;
 }
 
+/* --user: the account the command will run as, for the check below. */
+static const char *server_user;
+
 /* A directory that cannot take the file is found now rather than by one
  * warning line in the command's log. A directory named with %p is the
  * command's business. */
@@ -236,23 +252,41 @@ static void check_stats_directory(const char *option, const char *path)
         fail("--%s: %s is not a directory", option, dir);
     if (access(dir, W_OK | X_OK) != 0)
         fail("--%s: cannot write in %s: %s", option, dir, strerror(errno));
+    char why[PATH_MAX + 256];
+    if (server_user && !account_can_write_directory(server_user, dir, why, sizeof why))
+        fail("--%s: %s", option, why);
 }
+
+static bool stats_file_given;
 
 /* option is the full name, even when the user abbreviated it. */
 static void apply_setting(enum lc_setting_id id, const char *option, const char *value)
 {
     const struct lc_setting *s = &lc_settings[id];
     char buf[PATH_MAX];
-    if (id == LC_SETTING_STATS_FILE)
+    if (id == LC_SETTING_STATS_FILE) {
         value = absolute_path(value, buf, sizeof buf);
+        stats_file_given = true;
+    }
     if (!lc_setting_accepts(s, value))
         fail("--%s: '%s' is not valid (accepted: %s)", option, value, s->accepted);
-    if (id == LC_SETTING_STATS_FILE && value[0])
-        check_stats_directory(option, value);
     set_variable(s->variable, value);
 }
 
-enum action { ACTION_RUN, ACTION_CHECK, ACTION_STATS };
+/* After every option is read, so that --user may come after --stats-file. */
+static void check_stats_file_option(void)
+{
+    const char *path = getenv(lc_settings[LC_SETTING_STATS_FILE].variable);
+    char option[OPTION_NAME_MAX];
+    lc_setting_option(&lc_settings[LC_SETTING_STATS_FILE], option, sizeof option);
+    if (stats_file_given && path && path[0])
+        check_stats_directory(option, path);
+    else if (server_user)
+        fprintf(stderr, "lingerclose: warning: --user is only used to check the --%s "
+                        "directory, and there is none\n", option);
+}
+
+enum action { ACTION_RUN, ACTION_CHECK, ACTION_STATS, ACTION_STATUS };
 
 /* --unit: the systemd unit whose sandbox --check looks at. */
 static const char *unit_to_check;
@@ -260,10 +294,59 @@ static const char *unit_to_check;
 static void choose_action(enum action *action, enum action chosen)
 {
     if (*action != ACTION_RUN && *action != chosen) {
-        fputs("lingerclose: --check and --stats cannot be combined\n", stderr);
+        fputs("lingerclose: --check, --stats and --status cannot be combined\n", stderr);
         usage_error(EXIT_MISUSE);
     }
     *action = chosen;
+}
+
+/* What getopt_long would say, and for an unknown option the closest one. */
+static void complain_about_option(const char *arg)
+{
+    if (strncmp(arg, "--", 2) != 0) {
+        fprintf(stderr, "lingerclose: invalid option -- '%c'\n", optopt);
+        return;
+    }
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    if (optopt) {
+        fprintf(stderr, "lingerclose: option '--%.*s' %s\n", (int)len, name,
+                name[len] ? "takes no value" : "requires a value");
+        return;
+    }
+    const char *closest = NULL;
+    size_t closest_distance = SIZE_MAX;
+    int prefix_of = 0;
+    for (const struct option *o = long_options; o->name; o++) {
+        prefix_of += strncmp(o->name, name, len) == 0;
+        size_t distance = lc_edit_distance(name, len, o->name, strlen(o->name));
+        if (distance < closest_distance) {
+            closest = o->name;
+            closest_distance = distance;
+        }
+    }
+    if (prefix_of > 1)
+        fprintf(stderr, "lingerclose: option '--%.*s' is ambiguous\n", (int)len, name);
+    else
+        fprintf(stderr, "lingerclose: unrecognized option '--%.*s'; did you mean --%s?\n",
+                (int)len, name, closest);
+}
+
+/* LINGERCLOSE_* variables of our own environment that are no setting.
+ * Not when running a command: the library says it there, once. */
+static void complain_about_variables(void)
+{
+    for (char **entry = environ; entry && *entry; entry++) {
+        const char *suggestion = lc_unknown_variable_suggestion(*entry);
+        if (!suggestion)
+            continue;
+        char name[LC_VARIABLE_NAME_MAX + 4];
+        lc_variable_name_shown(*entry, name, sizeof name);
+        fprintf(stderr,
+                "lingerclose: warning: %s is not a variable of lingerclose and is ignored; "
+                "did you mean %s?\n",
+                name, suggestion);
+    }
 }
 
 /* Returns the index of the first operand (COMMAND or FILE) in argv. */
@@ -274,6 +357,7 @@ static int parse_options(int argc, char **argv, enum action *action)
     make_setting_options();
     /* "+": the first non-option is COMMAND, and everything after it is
      * COMMAND's own, even if it looks like one of our options. */
+    opterr = 0; /* complain_about_option says what was wrong */
     while ((opt = getopt_long(argc, argv, "+", long_options, &long_index)) != -1) {
         if (opt >= 0 && opt < LC_SETTING_COUNT) {
             apply_setting((enum lc_setting_id)opt, long_options[long_index].name, optarg);
@@ -284,6 +368,12 @@ static int parse_options(int argc, char **argv, enum action *action)
             unit_to_check = optarg;
         } else if (opt == OPTION_STATS) {
             choose_action(action, ACTION_STATS);
+        } else if (opt == OPTION_STATUS) {
+            choose_action(action, ACTION_STATUS);
+        } else if (opt == OPTION_USER) {
+            if (!account_exists(optarg))
+                fail("--user: no account named '%s'", optarg);
+            server_user = optarg;
         } else if (opt == OPTION_HELP) {
             print_help();
             exit(EXIT_SUCCESS);
@@ -291,13 +381,18 @@ static int parse_options(int argc, char **argv, enum action *action)
             puts("lingerclose " PACKAGE_VERSION);
             exit(EXIT_SUCCESS);
         } else {
-            usage_error(EXIT_LAUNCHER); /* getopt_long has said what was wrong */
+            complain_about_option(argv[optind - 1]);
+            usage_error(*action == ACTION_RUN ? EXIT_LAUNCHER : EXIT_MISUSE);
         }
     }
+    check_stats_file_option();
     if (optind >= argc && unit_to_check)
         return optind;
     if (optind >= argc) {
-        fprintf(stderr, "lingerclose: missing %s\n", *action == ACTION_STATS ? "FILE" : "COMMAND");
+        fprintf(stderr, "lingerclose: missing %s\n",
+                *action == ACTION_STATS    ? "FILE"
+                : *action == ACTION_STATUS ? "PID"
+                                           : "COMMAND");
         usage_error(*action == ACTION_RUN ? EXIT_LAUNCHER : EXIT_MISUSE);
     }
     return optind;
@@ -452,11 +547,15 @@ int main(int argc, char **argv)
 {
     enum action action;
     int operand = parse_options(argc, argv, &action);
+    if (action != ACTION_RUN)
+        complain_about_variables();
     switch (action) {
     case ACTION_CHECK:
         check(operand < argc ? argv[operand] : NULL);
     case ACTION_STATS:
         return stats_report(argc - operand, argv + operand, stdout, stderr);
+    case ACTION_STATUS:
+        return status_report(argc - operand, argv + operand, stdout);
     case ACTION_RUN:
         break;
     }

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account-check.h"
+#include "conf/conf.h"
 #include "unit-check.h"
 
 /* The system calls the library makes, and why (the sources of shim/; confirmed with
@@ -444,6 +446,53 @@ static bool library_executable(const struct unit *u, const char *unit, const cha
     return false;
 }
 
+/* The statistics file's directory the unit's Environment= gives the
+ * library (the last assignment wins), or false. A path with a specifier
+ * or %p in its directory is systemd's or the process's to expand. */
+static bool stats_directory(const struct unit *u, char *dir, size_t size)
+{
+    const char *variable = lc_settings[LC_SETTING_STATS_FILE].variable;
+    size_t variable_len = strlen(variable);
+    bool found = false;
+    for (size_t i = 0; i < u->count; i++) {
+        if (strcmp(u->items[i].key, "Environment") != 0)
+            continue;
+        for (const char *p = u->items[i].value; (p = strstr(p, variable)); p += variable_len) {
+            if ((p != u->items[i].value && !strchr(" \t\"'", p[-1])) || p[variable_len] != '=')
+                continue;
+            const char *path = p + variable_len + 1;
+            size_t len = strcspn(path, " \t\"'");
+            const char *slash = memrchr(path, '/', len);
+            found = path[0] == '/' && slash && !memchr(path, '%', (size_t)(slash - path)) &&
+                    (size_t)(slash - path) < size;
+            if (found)
+                snprintf(dir, size, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        }
+    }
+    return found;
+}
+
+/* A service that runs as another account (User=) writes its statistics
+ * file as that account, not as root. */
+static bool stats_directory_writable(const struct unit *u, const char *unit, finding_fn report,
+                                     void *context)
+{
+    const char *user = last_value(u, "User");
+    char dir[1024], why[1400], text[2048];
+    if (!user || !*user || strchr(user, '%') || !stats_directory(u, dir, sizeof dir))
+        return true;
+    if (!account_can_write_directory(user, dir, why, sizeof why)) {
+        snprintf(text, sizeof text, "unit %s: User=%s cannot write the statistics file's directory: %s",
+                 unit, user, why);
+        report(FINDING_PROBLEM, text, context);
+        return false;
+    }
+    snprintf(text, sizeof text, "unit %s: User=%s can write the statistics file's directory %s", unit,
+             user, dir);
+    report(FINDING_FACT, text, context);
+    return true;
+}
+
 bool check_unit(const char *unit, const char *library, finding_fn report, void *context)
 {
     struct unit u = { 0 };
@@ -491,6 +540,8 @@ bool check_unit(const char *unit, const char *library, finding_fn report, void *
         snprintf(text, sizeof text, "unit %s: its sandbox allows every system call the library makes", unit);
         report(FINDING_FACT, text, context);
     }
+    if (!stats_directory_writable(&u, unit, report, context))
+        fine = false;
     for (size_t i = 0; i < u.count; i++)
         free(u.items[i].value);
     free(u.items);

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "conf/conf.h"
+#include "holders/adopt.h"
 
 #define DURATION_SYNTAX "a number with an optional ms, s, m or h suffix; a bare number is seconds"
 #define ACCEPTED_SIZE \
@@ -156,4 +158,83 @@ uint32_t lc_default_max_sockets(uint64_t nofile_soft_limit)
     if (quarter > LC_DEFAULT_MAX_SOCKETS_CEILING)
         return LC_DEFAULT_MAX_SOCKETS_CEILING;
     return (uint32_t)quarter;
+}
+
+/* The variables the library reads that are no setting of the operator's. */
+static const char *const internal_variables[] = { LC_SHARED_VARIABLE };
+
+static size_t variable_name_length(const char *entry)
+{
+    size_t len = 0;
+    while (len < LC_VARIABLE_NAME_MAX && entry[len] && entry[len] != '=')
+        len++;
+    return len;
+}
+
+static bool names(const char *variable, const char *name, size_t len)
+{
+    return strlen(variable) == len && memcmp(variable, name, len) == 0;
+}
+
+size_t lc_edit_distance(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    if (a_len > LC_VARIABLE_NAME_MAX)
+        a_len = LC_VARIABLE_NAME_MAX;
+    if (b_len > LC_VARIABLE_NAME_MAX)
+        b_len = LC_VARIABLE_NAME_MAX;
+    size_t row[LC_VARIABLE_NAME_MAX + 1];
+    for (size_t j = 0; j <= b_len; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= a_len; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b_len; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[b_len];
+}
+
+const char *lc_unknown_variable_suggestion(const char *entry)
+{
+    /* The prefix every setting's name has, up to its first underscore. */
+    const char *prefix = lc_settings[0].variable;
+    if (strncmp(entry, prefix, (size_t)(strchr(prefix, '_') + 1 - prefix)) != 0)
+        return NULL;
+    size_t len = variable_name_length(entry);
+    for (size_t i = 0; i < sizeof internal_variables / sizeof *internal_variables; i++)
+        if (names(internal_variables[i], entry, len))
+            return NULL;
+    const char *closest = NULL;
+    size_t closest_distance = SIZE_MAX;
+    for (const struct lc_setting *s = lc_settings; s < lc_settings + LC_SETTING_COUNT; s++) {
+        if (names(s->variable, entry, len))
+            return NULL;
+        size_t distance = lc_edit_distance(entry, len, s->variable, strlen(s->variable));
+        if (distance < closest_distance) {
+            closest = s->variable;
+            closest_distance = distance;
+        }
+    }
+    return closest;
+}
+
+void lc_variable_name_shown(const char *entry, char *out, size_t size)
+{
+    if (!size)
+        return;
+    size_t len = variable_name_length(entry), n = 0;
+    bool cut = entry[len] && entry[len] != '=';
+    for (; n < len && n + 1 < size; n++)
+        out[n] = entry[n] > ' ' && entry[n] < 0x7f ? entry[n] : '?';
+    out[n] = '\0';
+    if ((cut || n < len) && size >= 4)
+        memcpy(out + (n + 4 <= size ? n : size - 4), "...", 4);
 }

@@ -39,6 +39,10 @@ struct lc_conf {
 #define LC_DEFAULT_MAX_SOCKETS_CEILING 16384
 #define LC_DEFAULT_MAX_SOCKETS_FLOOR 16
 
+/* The library carries this string followed by its version, where
+ * 'lingerclose --status' finds it in the file a process has mapped. */
+#define LC_VERSION_MARKER "lingerclose library version "
+
 /* The order is the library's: it reads and complains in this order. */
 enum lc_setting_id {
     LC_SETTING_LOG,
@@ -79,6 +83,21 @@ void lc_setting_option(const struct lc_setting *setting, char *out, size_t size)
 /* The default as --help and the pages state it. */
 const char *lc_setting_default_text(const struct lc_setting *setting);
 bool lc_setting_accepts(const struct lc_setting *setting, const char *text);
+
+/* Names longer than this are not looked at past it: the environment is
+ * untrusted and the comparison costs the square of the length. */
+#define LC_VARIABLE_NAME_MAX 64
+
+/* For an environment entry ("NAME=value"): NULL if NAME is not
+ * LINGERCLOSE_* or is a variable of the library, else the variable of
+ * lc_settings closest to NAME (fewest edits), so that a misspelt setting,
+ * which would otherwise be ignored in silence, can be pointed out. */
+const char *lc_unknown_variable_suggestion(const char *entry);
+/* Levenshtein distance; both lengths at most LC_VARIABLE_NAME_MAX. */
+size_t lc_edit_distance(const char *a, size_t a_len, const char *b, size_t b_len);
+/* NAME of such an entry as a message may show it: at most
+ * LC_VARIABLE_NAME_MAX bytes, "..." if cut, '?' for anything unprintable. */
+void lc_variable_name_shown(const char *entry, char *out, size_t size);
 
 /* Whether a socket on this local port may linger under the two lists. */
 bool lc_port_may_linger(const struct lc_conf *conf, uint16_t port);

@@ -24,7 +24,8 @@ static ssize_t discard_once(const struct lc_discarder *d, int fd)
             return n;
         int refused = errno;
         if (!atomic_exchange(&copy_to_discard, true))
-            d->log(LC_LOG_INFO, "recv(MSG_TRUNC) refused (errno %d); draining by copying", refused);
+            d->log(LC_LOG_INFO, "recv(MSG_TRUNC) refused: %s (errno %d); draining by copying",
+                   lc_errno_text(refused), refused);
         errno = refused;
     }
     return d->receive(fd, d->scratch, d->scratch_size, MSG_DONTWAIT);

@@ -174,7 +174,8 @@ static bool start_thread(void)
 
 fail_early:
     if (atomic_fetch_add(&start_failures_logged, 1) == 0)
-        lc_log(LC_LOG_ERROR, "cannot start the drain thread (errno %d); closing plainly", errno);
+        lc_log(LC_LOG_ERROR, "cannot start the drain thread: %s (errno %d); closing plainly",
+               lc_errno_text(errno), errno);
     return false;
 }
 

@@ -165,7 +165,8 @@ static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
         lc_drain_unaccount_output(queued);
         lc_raw_close(fd);
         lc_drain_unreserve();
-        log_later(LC_LOG_WARN, "cannot watch lingering fd %d (errno %d); closed it", fd, error);
+        log_later(LC_LOG_WARN, "cannot watch lingering fd %d: %s (errno %d); closed it", fd,
+                  lc_errno_text(error), error);
         return;
     }
     slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
@@ -290,7 +291,8 @@ void lc_drain_loop_run(void)
     for (;;) {
         int n = lc_raw_epoll_wait(epoll_fd, events, 64, timeout);
         if (n < 0 && errno != EINTR) {
-            lc_log(LC_LOG_ERROR, "drain: epoll_wait failed (errno %d)", errno);
+            lc_log(LC_LOG_ERROR, "drain: epoll_wait failed: %s (errno %d)", lc_errno_text(errno),
+                   errno);
             n = 0;
         }
         pthread_mutex_lock(&lock);

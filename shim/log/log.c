@@ -389,3 +389,42 @@ void lc_log_always(enum lc_log_level level, const char *fmt, ...)
     vlog(level, fmt, ap);
     va_end(ap);
 }
+
+const char *lc_errno_text(int error)
+{
+    switch (error) {
+    case EPERM: return "Operation not permitted";
+    case ENOENT: return "No such file or directory";
+    case ESRCH: return "No such process";
+    case EINTR: return "Interrupted system call";
+    case EIO: return "Input/output error";
+    case EBADF: return "Bad file descriptor";
+    case EAGAIN: return "Resource temporarily unavailable";
+    case ENOMEM: return "Cannot allocate memory";
+    case EACCES: return "Permission denied";
+    case EFAULT: return "Bad address";
+    case EBUSY: return "Device or resource busy";
+    case EEXIST: return "File exists";
+    case ENOTDIR: return "Not a directory";
+    case EISDIR: return "Is a directory";
+    case EINVAL: return "Invalid argument";
+    case ENFILE: return "Too many open files in system";
+    case EMFILE: return "Too many open files";
+    case ETXTBSY: return "Text file busy";
+    case EFBIG: return "File too large";
+    case ENOSPC: return "No space left on device";
+    case EROFS: return "Read-only file system";
+    case EPIPE: return "Broken pipe";
+    case ENAMETOOLONG: return "File name too long";
+    case ENOSYS: return "Function not implemented";
+    case ELOOP: return "Too many levels of symbolic links";
+    case ENXIO: return "No such device or address";
+    case ENOTSOCK: return "Socket operation on non-socket";
+    case EOPNOTSUPP: return "Operation not supported";
+    case ECONNRESET: return "Connection reset by peer";
+    case ENOTCONN: return "Transport endpoint is not connected";
+    case EDQUOT: return "Disk quota exceeded";
+    case ENOBUFS: return "No buffer space available";
+    default: return "error";
+    }
+}

@@ -29,6 +29,12 @@ void lc_log(enum lc_log_level level, const char *fmt, ...) __attribute__((format
 void lc_log_always(enum lc_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The text of an errno value, for "... failed: TEXT (errno N)". A table of
+ * our own: strerror() is not async-signal-safe (it may translate and
+ * allocate), and strerrordesc_np() needs glibc 2.32. Errors it does not
+ * know are "error" (the number follows anyway). */
+const char *lc_errno_text(int error);
+
 /* Called by a thread that has just left the process's descriptor table
  * (unshare), whose descriptor 2 is still the program's: returns 2 if the
  * thread must keep that copy to log (it is the start-up stderr, a regular

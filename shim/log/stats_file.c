@@ -99,8 +99,8 @@ static bool first_report(int kind)
 static void report_failure(const char *path, const char *what, int error)
 {
     if (first_report(error))
-        lc_log(LC_LOG_WARN, "LINGERCLOSE_STATS_FILE: cannot %s %s (errno %d); will retry", what,
-               path, error);
+        lc_log(LC_LOG_WARN, "LINGERCLOSE_STATS_FILE: cannot %s %s: %s (errno %d); will retry",
+               what, path, lc_errno_text(error), error);
 }
 
 /* Another user who can write the directory can put anything at any name

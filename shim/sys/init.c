@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -19,6 +20,8 @@
 #include "sys/export.h"
 #include "sys/raw.h"
 #include "sys/real.h"
+
+__attribute__((used)) static const char version_marker[] = LC_VERSION_MARKER PACKAGE_VERSION;
 
 _Atomic bool lc_initialised;
 _Atomic int lc_memory_sharing_children;
@@ -62,13 +65,18 @@ __attribute__((constructor)) static void lingerclose_init(void)
     lc_real_resolve();
     atomic_store(&owner_pid, lc_raw_getpid());
     lc_conf_init();
-    lc_log(LC_LOG_DEBUG,
-           "%s %s loaded: mode=%s idle-timeout=%ums timeout=%ums exit-timeout=%ums "
-           "max-bytes=%llu max-queued=%llu max-sockets=%u",
-           PACKAGE_NAME, PACKAGE_VERSION, lc_mode_name(lc_conf.mode), lc_conf.idle_timeout_ms,
-           lc_conf.total_timeout_ms, lc_conf.exit_timeout_ms,
-           (unsigned long long)lc_conf.max_bytes, (unsigned long long)lc_conf.max_queued,
-           lc_conf.max_sockets);
+    /* Once per program: a forked child runs no constructor, while a
+     * program exec'd with the library loads it anew, and its own line is
+     * what shows that the preload reached it (a wrapper that execs the
+     * server logs one line for itself and one for the server). */
+    lc_log(LC_LOG_INFO,
+           "%s %s loaded in %s: mode=%s idle-timeout=%ums timeout=%ums exit-timeout=%ums "
+           "max-bytes=%llu max-queued=%llu max-sockets=%u stats-file=%s",
+           PACKAGE_NAME, PACKAGE_VERSION, program_invocation_short_name,
+           lc_mode_name(lc_conf.mode), lc_conf.idle_timeout_ms, lc_conf.total_timeout_ms,
+           lc_conf.exit_timeout_ms, (unsigned long long)lc_conf.max_bytes,
+           (unsigned long long)lc_conf.max_queued, lc_conf.max_sockets,
+           lc_conf.stats_path[0] ? lc_conf.stats_path : "none");
     /* Off means off: every hook stays a plain pass-through. */
     if (lc_conf.mode == LC_MODE_OFF)
         return;

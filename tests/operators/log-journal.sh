@@ -21,9 +21,9 @@ JOURNAL_STREAM=$stream LD_PRELOAD=$lc_preload LINGERCLOSE_LOG=debug LINGERCLOSE_
     /bin/true 2>>"$tmp/journal"
 grep -q "^<4>lingerclose\[[0-9]*\]: warning: LINGERCLOSE_MODE='bogus'" "$tmp/journal" ||
     fail "no <4> prefix on the warning: $(cat "$tmp/journal")"
-grep -q "^<7>lingerclose\[[0-9]*\]: debug: lingerclose .* loaded" "$tmp/journal" ||
-    fail "no <7> prefix on the debug line: $(cat "$tmp/journal")"
-[ "$(grep -c -v '^<[47]>lingerclose\[' "$tmp/journal")" = 0 ] ||
+grep -q "^<6>lingerclose\[[0-9]*\]: info: lingerclose .* loaded" "$tmp/journal" ||
+    fail "no <6> prefix on the start-up line: $(cat "$tmp/journal")"
+[ "$(grep -c -v '^<[467]>lingerclose\[' "$tmp/journal")" = 0 ] ||
     fail "a line without its prefix: $(cat "$tmp/journal")"
 
 for other in "$stream"1 "1:1" "garbage" "$stream:" ""; do

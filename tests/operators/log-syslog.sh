@@ -91,8 +91,8 @@ received=$(cat "$tmp/received" 2>/dev/null)
 [ -n "$received" ] || fail "the logger received nothing"
 echo "$received" | grep -q "^<28>lingerclose\[[0-9]*\]: warning: LINGERCLOSE_IDLE_TIMEOUT='bogus' is not valid" ||
     fail "no warning at daemon.warning for the bad value; received: $received"
-echo "$received" | grep -q "^<31>lingerclose\[[0-9]*\]: debug: lingerclose .* loaded" ||
-    fail "no start-up line at daemon.debug; received: $received"
+echo "$received" | grep -q "^<30>lingerclose\[[0-9]*\]: info: lingerclose .* loaded" ||
+    fail "no start-up line at daemon.info; received: $received"
 echo "$received" | grep -q "^<31>lingerclose\[[0-9]*\]: debug: drain of fd [0-9]* ended" ||
     fail "no line from the drain thread; received: $received"
 [ -s "$tmp/server.err" ] && fail "lines went to stderr as well: $(cat "$tmp/server.err")"

@@ -5,7 +5,9 @@
 # runs the demo's server (an early "413" to uploads, then close) and must
 # load the installed library and save every response, while the same
 # server without it loses them; 'make uninstall' must leave no file behind.
-# A DESTDIR installation (what packagers do) must install the same files.
+# A DESTDIR installation (what packagers do) must install the same files,
+# its man pages must name the library where it installed it, and its
+# uninstallation must leave none of the package's directories.
 #
 # The build is its own, not this tree's: the launcher has the installed
 # library's path compiled in, so it must be configured with the prefix it
@@ -24,6 +26,7 @@ unset LINGERCLOSE_MODE LINGERCLOSE_LOG LINGERCLOSE_LOG_TARGET LINGERCLOSE_PORTS 
     LINGERCLOSE_EXCLUDE_PORTS LINGERCLOSE_STATS_FILE
 
 . "$(dirname "$0")/../lib/test-lib.sh"
+. "$(dirname "$0")/../lib/man-paths.sh"
 
 tries=20
 body_bytes=1000000
@@ -190,7 +193,7 @@ if [ -x "$launcher" ] && [ -n "$library" ] &&
         not_ok "under the installed launcher every response arrives (status $rc)"
         sed 's/^/#   server: /' "$tmp/installed.err" | tail -n 20
     fi
-    if grep -q 'debug: lingerclose .* loaded' "$tmp/installed.err"; then
+    if grep -q 'info: lingerclose .* loaded' "$tmp/installed.err"; then
         pass "the installed library logs its start-up"
     else
         not_ok "the installed library logs its start-up"
@@ -217,6 +220,8 @@ else
     not_ok "a DESTDIR installation installs the same files, under DESTDIR"
     (cd "$stage" && find . ! -type d) | sed 's/^/#   /'
 fi
+check_man_page_paths "$stage" "make install DESTDIR=..."
+
 step "make uninstall DESTDIR=..." "$tmp/destdir-uninstall.log" \
     "$LC_MAKE" -C "$tmp/build" uninstall DESTDIR="$stage"
 left=$(files_under "$stage")
@@ -224,6 +229,15 @@ if [ -z "$left" ]; then
     pass "make uninstall DESTDIR=... leaves no file"
 else
     not_ok "make uninstall DESTDIR=... leaves no file; left:"
+    echo "$left" | sed 's/^/#   /'
+fi
+# The directories of the package's own (its library's, its
+# documentation's and the examples' in it) go with their files.
+left=$(cd "$stage" && find . -type d -path '*lingerclose*' | LC_ALL=C sort)
+if [ -z "$left" ]; then
+    pass "make uninstall DESTDIR=... leaves no directory of the package"
+else
+    not_ok "make uninstall DESTDIR=... leaves no directory of the package; left:"
     echo "$left" | sed 's/^/#   /'
 fi
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The Debian package, checked as built: lintian finds no error or warning,
 # it holds the launcher, the library where the launcher looks for it and
-# the man pages, and, installed (over the system's /usr in a private mount
-# namespace, so that the system itself is left alone), its launcher runs
+# the man pages, which name the library where the package puts it, and,
+# installed (over the system's /usr in a private mount namespace, so that
+# the system itself is left alone), its launcher runs
 # the demo's server with its library and every response arrives, while the
 # same server without it loses them.
 #
@@ -22,6 +23,7 @@ dir=$1
 examples=$2
 
 . "$(dirname "$0")/../lib/test-lib.sh"
+. "$(dirname "$0")/../lib/man-paths.sh"
 
 for tool in dpkg-deb lintian unshare; do
     command -v "$tool" >/dev/null 2>&1 ||
@@ -73,6 +75,9 @@ if [ -n "$library" ] && grep -qaF "$library" "$root/usr/bin/lingerclose"; then
 else
     not_ok "the launcher looks for the library at ${library:-its packaged path}"
 fi
+
+# The man pages name the library where the package installs it.
+check_man_page_paths "$root" "the package"
 
 # The operators' examples name the packaged library (dh_compress may have
 # compressed the larger ones).

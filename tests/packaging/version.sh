@@ -38,7 +38,7 @@ same "the launcher's --version" "$("$LC_LAUNCHER" --version | sed -n 's/^lingerc
 
 LD_PRELOAD=$lc_preload LINGERCLOSE_LOG=debug sh -c 'exit 0' 2>"$tmp/debug"
 same "the library's start-up line" \
-    "$(sed -n 's/^lingerclose\[[0-9]*\]: debug: lingerclose \([^ ]*\) loaded.*/\1/p' "$tmp/debug")"
+    "$(sed -n 's/^lingerclose\[[0-9]*\]: info: lingerclose \([^ ]*\) loaded.*/\1/p' "$tmp/debug")"
 
 # The stats file is written at exit; a library without its writer (no
 # lingerclose_info series in it) cannot be asked.

@@ -1349,3 +1349,67 @@ Test(format, long_output_into_a_large_buffer)
     cr_expect_eq(big[600], '>');
     cr_expect_eq(big[601], '\0');
 }
+
+/* A LINGERCLOSE_* entry that is no setting: the closest setting, so that a
+ * misspelling is pointed out rather than ignored. */
+Test(unknown_variables, misspelt_settings_get_the_closest)
+{
+    static const struct {
+        const char *entry, *closest;
+    } cases[] = {
+        { "LINGERCLOSE_TIMOUT=10s", "LINGERCLOSE_TIMEOUT" },
+        { "LINGERCLOSE_IDLE_TIMOUT=1s", "LINGERCLOSE_IDLE_TIMEOUT" },
+        { "LINGERCLOSE_STATSFILE=/x", "LINGERCLOSE_STATS_FILE" },
+        { "LINGERCLOSE_MAX_SOCKET=5", "LINGERCLOSE_MAX_SOCKETS" },
+        { "LINGERCLOSE_LOGTARGET=syslog", "LINGERCLOSE_LOG_TARGET" },
+        { "LINGERCLOSE_MODEX", "LINGERCLOSE_MODE" },
+        { "LINGERCLOSE_=1", "LINGERCLOSE_LOG" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const char *got = lc_unknown_variable_suggestion(cases[i].entry);
+        cr_expect(got && strcmp(got, cases[i].closest) == 0, "%s: got %s, not %s", cases[i].entry,
+                  got ? got : "nothing", cases[i].closest);
+    }
+}
+
+Test(unknown_variables, settings_and_other_variables_get_nothing)
+{
+    for (size_t i = 0; i < LC_SETTING_COUNT; i++) {
+        char entry[128];
+        snprintf(entry, sizeof entry, "%s=anything", lc_settings[i].variable);
+        cr_expect_null(lc_unknown_variable_suggestion(entry), "%s", entry);
+        cr_expect_null(lc_unknown_variable_suggestion(lc_settings[i].variable), "%s (no '=')",
+                       lc_settings[i].variable);
+    }
+    static const char *const others[] = { "LINGERCLOSE_SHARED=1:2", "PATH=/bin", "LINGERCLOSE=off",
+                                          "lingerclose_mode=off", "XLINGERCLOSE_MODE=off", "" };
+    for (size_t i = 0; i < ARRAY_LEN(others); i++)
+        cr_expect_null(lc_unknown_variable_suggestion(others[i]), "%s", others[i]);
+}
+
+/* The environment is untrusted: a name of any length is looked at only up
+ * to LC_VARIABLE_NAME_MAX, and shown cut and printable. */
+Test(unknown_variables, long_and_unprintable_names_are_bounded)
+{
+    static char entry[100000];
+    memcpy(entry, "LINGERCLOSE_", 12);
+    memset(entry + 12, 'A', sizeof entry - 13);
+    cr_expect_not_null(lc_unknown_variable_suggestion(entry));
+    char shown[LC_VARIABLE_NAME_MAX + 4];
+    lc_variable_name_shown(entry, shown, sizeof shown);
+    cr_expect_eq(strlen(shown), LC_VARIABLE_NAME_MAX + 3);
+    cr_expect_str_eq(shown + LC_VARIABLE_NAME_MAX, "...");
+
+    lc_variable_name_shown("LINGERCLOSE_MO\001\377DE=1", shown, sizeof shown);
+    cr_expect_str_eq(shown, "LINGERCLOSE_MO??DE");
+    lc_variable_name_shown("LINGERCLOSE_TIMOUT=10s", shown, 8);
+    cr_expect_str_eq(shown, "LING...");
+}
+
+Test(unknown_variables, edit_distance)
+{
+    cr_expect_eq(lc_edit_distance("TIMOUT", 6, "TIMEOUT", 7), 1);
+    cr_expect_eq(lc_edit_distance("", 0, "MODE", 4), 4);
+    cr_expect_eq(lc_edit_distance("MODE", 4, "MODE", 4), 0);
+    cr_expect_eq(lc_edit_distance("kitten", 6, "sitting", 7), 3);
+}
