@@ -138,12 +138,13 @@ static void parse_target(const char *text, struct target *t)
     }
     size_t host_len = (size_t)(host_end - host);
     if (host_len == 0 || host_len >= sizeof t->host)
-        misuse("'%s' names no host, or one too long", text);
+        misuse("'%s' names no host, or one too long (accepted: up to 255 characters)", text);
     if (port_len >= sizeof t->port || strspn(port, "0123456789") < port_len ||
         atoi(port) < 1 || atoi(port) > 65535)
-        misuse("'%s': the port must be a number from 1 to 65535", text);
+        misuse("'%s': the port is not valid (accepted: a number from 1 to 65535)", text);
     if (strlen(path) >= sizeof t->path || strpbrk(path, " \r\n"))
-        misuse("'%s': the path is too long or holds a space or a line break", text);
+        misuse("'%s': the path is not valid (accepted: up to 1023 characters, no space or "
+               "line break)", text);
     memcpy(t->host, host, host_len);
     t->host[host_len] = '\0';
     memcpy(t->port, port, port_len);
