@@ -45,6 +45,9 @@ enum {
 /* A client that reads slowly: the server's last bytes are still queued on
  * its side when it closes. */
 #define SLOW_READER_RCVBUF 65536
+/* A response that fits in the socket buffers leaves nothing queued to
+ * destroy. */
+#define LARGE_RESPONSE_MIN (1u << 20)
 
 struct target {
     char host[256];
@@ -247,11 +250,13 @@ static void send_request(int fd, const char *data, size_t len, uint64_t fill, lo
     }
 }
 
-static uint64_t header_value(const char *head, const char *name, bool *found)
+/* The value of the header NAME in the head that ends at END. */
+static uint64_t header_value(const char *head, const char *end, const char *name, bool *found)
 {
     size_t len = strlen(name);
     *found = false;
-    for (const char *line = strstr(head, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
+    for (const char *line = strstr(head, "\r\n"); line && line < end;
+         line = strstr(line + 2, "\r\n")) {
         if (strncasecmp(line + 2, name, len) == 0 && line[2 + len] == ':') {
             *found = true;
             return strtoull(line + 3 + len, NULL, 10);
@@ -270,14 +275,28 @@ static bool http_complete(const struct exchange *x, const char *tail)
         return false;
     uint64_t head_bytes = (uint64_t)(end + 4 - x->head);
     bool has_length;
-    uint64_t length = header_value(x->head, "Content-Length", &has_length);
+    uint64_t length = header_value(x->head, end, "Content-Length", &has_length);
     if (has_length)
         return x->received >= head_bytes + length;
-    for (const char *te = strcasestr(x->head, "\r\nTransfer-Encoding:"); te && te < end;
-         te = NULL)
-        if (strcasestr(te, "chunked") && strcasestr(te, "chunked") < end)
+    const char *coding = strcasestr(x->head, "\r\nTransfer-Encoding:");
+    if (coding && coding < end) {
+        const char *chunked = strcasestr(coding, "chunked");
+        if (chunked && chunked < end)
             return strstr(tail, "\r\n0\r\n\r\n") || strcmp(tail, "0\r\n\r\n") == 0;
+    }
     return false;
+}
+
+/* A response whose head gives neither a length nor a coding ends with
+ * the connection. */
+static bool framed_by_close(const struct exchange *x)
+{
+    const char *end = strstr(x->head, "\r\n\r\n");
+    if (!end)
+        return false;
+    const char *length = strcasestr(x->head, "\r\nContent-Length:");
+    const char *coding = strcasestr(x->head, "\r\nTransfer-Encoding:");
+    return (!length || length > end) && (!coding || coding > end);
 }
 
 /* Reads until the response is whole (HTTP), the server closes, a reset, or
@@ -318,14 +337,14 @@ static void read_response(int fd, bool http, long long deadline, struct exchange
             }
         } else if (r == 0) {
             x->eof = true;
-            x->complete = !http || http_complete(x, tail) ||
-                          (strstr(x->head, "\r\n\r\n") &&
-                           !strcasestr(x->head, "\r\nContent-Length:") &&
-                           !strcasestr(x->head, "\r\nTransfer-Encoding:"));
+            x->complete = !http || http_complete(x, tail) || framed_by_close(x);
             return;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             if (!wait_for(fd, POLLIN, deadline)) {
                 x->recv_errno = ETIMEDOUT;
+                /* Another protocol's server may keep the connection
+                 * open: what came is its answer. */
+                x->complete = !http && x->received > 0;
                 return;
             }
         } else if (errno != EINTR) {
@@ -357,7 +376,8 @@ static enum verdict judge(const struct exchange *x)
 }
 
 /* One line: "CASE: VERDICT: what happened". Returns the verdict. */
-static enum verdict report(const char *name, const struct exchange *x, bool answer_expected)
+static enum verdict report(const char *name, const struct exchange *x, bool answer_expected,
+                           bool wants_large)
 {
     char line[64];
     first_line(x, line, sizeof line);
@@ -374,8 +394,11 @@ static enum verdict report(const char *name, const struct exchange *x, bool answ
         snprintf(sending, sizeof sending, "; %llu bytes sent", (unsigned long long)x->sent);
     switch (v) {
     case WHOLE:
-        printf("%s: whole: '%s', %llu bytes%s\n", name, line, (unsigned long long)x->received,
-               sending);
+        printf("%s: whole: '%s', %llu bytes%s%s\n", name, line, (unsigned long long)x->received,
+               sending,
+               wants_large && x->received < LARGE_RESPONSE_MIN
+                   ? "; too small to tell, name a file of several MiB with --large-path"
+                   : "");
         break;
     case CUT:
         printf("%s: cut: '%s', %s after %llu bytes%s\n", name, line,
@@ -383,6 +406,9 @@ static enum verdict report(const char *name, const struct exchange *x, bool answ
         break;
     case RESET:
         printf("%s: reset: no response byte read%s\n", name, sending);
+        /* No answer was pending: nothing was lost. */
+        if (!answer_expected)
+            v = CLOSED;
         break;
     case CLOSED:
         printf("%s: closed: the server closed without a response%s\n", name, sending);
@@ -408,7 +434,7 @@ struct probe_case {
     const char *name;
     bool answer_expected;
     int rcvbuf;
-    bool pause_before_reading;
+    bool pause_before_reading; /* and wants a large response */
 };
 
 /* Runs one case; request may be NULL (the idle client). */
@@ -438,7 +464,7 @@ static enum verdict run_case(const struct probe_case *c, const struct target *t,
     if (!x.send_errno)
         read_response(fd, o->request == NULL, deadline, &x);
     close(fd);
-    return report(c->name, &x, c->answer_expected);
+    return report(c->name, &x, c->answer_expected, c->pause_before_reading);
 }
 
 static const char probe_usage[] =

@@ -8,8 +8,8 @@
 # and webfsd answer an upload early (501), the early-error server answers
 # 413; nginx reads an upload it refuses, but still closes on a large
 # response with the client's pipelined requests unread.
-# Also --request (the early-error server spoken to from a file) and the
-# probe's answers to bad input.
+# Also --request (the early-error server, and Redis, spoken to from a
+# file) and the probe's answers to bad input.
 # Environment: see tests/lib/real-servers.sh. Exit: 0 pass, 1 fail.
 
 . "$(dirname "$0")/../lib/real-servers.sh"
@@ -113,6 +113,26 @@ for mode in none preload; do
     judge "--request to the early-error server" upload
     stop_server
 done
+
+# --request in another protocol: a Redis SET whose declared value is
+# larger than Redis accepts. Alone, it gets "-ERR Protocol error" and a
+# clean close; followed by the value being streamed, the close resets.
+if redis=$(find_program redis-server); then
+    configure_server() { redis_configure; }
+    exec_server() { redis_exec "$@"; }
+    printf '*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$99999999999\r\n' >"$tmp/request"
+    for mode in none preload; do
+        on_start_failure=not_ok start_server "$mode" || continue
+        probe redis-server --request="$tmp/request" "127.0.0.1:$port"
+        grep -q "^request: whole: '-ERR Protocol error" "$tmp/probe.out" &&
+            pass "--request to redis-server, $mode: the error reply arrives whole" ||
+            not_ok "--request to redis-server, $mode: the error reply is not reported whole"
+        judge "--request to redis-server" upload
+        stop_server
+    done
+else
+    skip_check "--request to redis-server" "redis-server is not installed (apt-get install redis-server)"
+fi
 
 # Bad input: one line on stderr naming what is wrong and what is accepted,
 # exit 2, and nothing sent.
