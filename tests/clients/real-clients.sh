@@ -90,9 +90,10 @@ chromium_run() {
 # The Go client, built once into the build tree with the installed Go.
 build_go_client() {
     go_client=${LC_CLIENTS_BUILDDIR:-$tmp}/upload-go
-    [ -x "$go_client" ] && [ "$go_client" -nt "$clients_srcdir/upload.go" ] && return 0
+    [ -x "$go_client" ] && [ -n "$(find "$go_client" -newer "$clients_srcdir/upload.go")" ] &&
+        return 0
     mkdir -p "$(dirname "$go_client")"
-    GOCACHE="$tmp/go-cache" GOPATH="$tmp/go-path" GO111MODULE=off GOFLAGS= \
+    GOCACHE="$tmp/go-cache" GOPATH="$tmp/go-path" GO111MODULE=off GOFLAGS='' \
         go build -o "$go_client" "$clients_srcdir/upload.go" >"$tmp/go-build.out" 2>&1
 }
 
@@ -152,8 +153,12 @@ for mode in none preload; do
             "${client}_run" "$url" "$TRIES" >"$out" 2>&1
             got=$(arrived "$out")
             echo "$client with the library: $got of $TRIES responses arrived"
-            [ "$got" = "$TRIES" ] && pass "$client with the library: every response arrives" ||
-                not_ok "$client with the library: $got of $TRIES responses arrived: $(grep -v '^status' "$out" | head -n 3)"
+            if [ "$got" = "$TRIES" ]; then
+                pass "$client with the library: every response arrives"
+            else
+                not_ok "$client with the library: $got of $TRIES responses arrived:" \
+                    "$(grep -v '^status' "$out" | head -n 3)"
+            fi
             continue
         fi
         if [ "$client" = chromium ]; then

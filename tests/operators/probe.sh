@@ -50,15 +50,24 @@ judge() {
             reset | cut) pass "$1 without the library: the probe reports the $2 response lost" ;;
             *) not_ok "$1 without the library: the $2 case is not reported lost" ;;
         esac
-        [ "$probe_status" = 1 ] && pass "$1 without the library: the probe exits 1" ||
+        if [ "$probe_status" = 1 ]; then
+            pass "$1 without the library: the probe exits 1"
+        else
             not_ok "$1 without the library: the probe exited $probe_status, not 1"
+        fi
         return
     fi
     lost=$(grep -E '^[a-z-]+: (reset|cut|none|error):' "$tmp/probe.out")
-    [ -z "$lost" ] && pass "$1 with the library: the probe reports every response whole" ||
+    if [ -z "$lost" ]; then
+        pass "$1 with the library: the probe reports every response whole"
+    else
         not_ok "$1 with the library: the probe reports $lost"
-    [ "$probe_status" = 0 ] && pass "$1 with the library: the probe exits 0" ||
+    fi
+    if [ "$probe_status" = 0 ]; then
+        pass "$1 with the library: the probe exits 0"
+    else
         not_ok "$1 with the library: the probe exited $probe_status, not 0"
+    fi
 }
 
 run_server() { # run_server NAME LOSING_CASE PATH
@@ -107,9 +116,12 @@ printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000000\r\n\r\n'
 for mode in none preload; do
     on_start_failure=not_ok start_server "$mode" || continue
     probe early-error-server --request="$tmp/request" "127.0.0.1:$port"
-    [ "$(sed -n 's/^\([a-z-]*\):.*/\1/p' "$tmp/probe.out" | tr '\n' ' ')" = "request upload idle " ] &&
-        pass "--request, $mode: the cases are request, upload and idle" ||
+    cases=$(sed -n 's/^\([a-z-]*\):.*/\1/p' "$tmp/probe.out" | tr '\n' ' ')
+    if [ "$cases" = "request upload idle " ]; then
+        pass "--request, $mode: the cases are request, upload and idle"
+    else
         not_ok "--request, $mode: the cases are not request, upload and idle"
+    fi
     judge "--request to the early-error server" upload
     stop_server
 done
@@ -124,9 +136,11 @@ if redis=$(find_program redis-server); then
     for mode in none preload; do
         on_start_failure=not_ok start_server "$mode" || continue
         probe redis-server --request="$tmp/request" "127.0.0.1:$port"
-        grep -q "^request: whole: '-ERR Protocol error" "$tmp/probe.out" &&
-            pass "--request to redis-server, $mode: the error reply arrives whole" ||
+        if grep -q "^request: whole: '-ERR Protocol error" "$tmp/probe.out"; then
+            pass "--request to redis-server, $mode: the error reply arrives whole"
+        else
             not_ok "--request to redis-server, $mode: the error reply is not reported whole"
+        fi
         judge "--request to redis-server" upload
         stop_server
     done
@@ -152,8 +166,10 @@ done
 port=$(free_port)
 "$LC_LAUNCHER" probe --timeout=1s "127.0.0.1:$port" >"$tmp/out" 2>&1
 status=$?
-[ "$status" = 2 ] && grep -q 'Connection refused' "$tmp/out" &&
-    pass "a port nobody listens on: exit 2, $(head -n 1 "$tmp/out")" ||
+if [ "$status" = 2 ] && grep -q 'Connection refused' "$tmp/out"; then
+    pass "a port nobody listens on: exit 2, $(head -n 1 "$tmp/out")"
+else
     not_ok "a port nobody listens on: exit $status, $(cat "$tmp/out")"
+fi
 
 checks_done
