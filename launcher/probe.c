@@ -434,7 +434,7 @@ struct probe_case {
     const char *name;
     bool answer_expected;
     int rcvbuf;
-    bool pause_before_reading; /* and wants a large response */
+    bool slow_reader; /* small buffer, late first read: for a large response */
 };
 
 /* Runs one case; request may be NULL (the idle client). */
@@ -455,7 +455,7 @@ static enum verdict run_case(const struct probe_case *c, const struct target *t,
     long long deadline = now_ms() + o->timeout_ms;
     if (request)
         send_request(fd, request, len, fill, deadline, &x);
-    if (c->pause_before_reading) {
+    if (c->slow_reader) {
         /* The server writes what its buffers take and closes meanwhile. */
         struct timespec pause = { 0, 300 * 1000000L };
         nanosleep(&pause, NULL);
@@ -464,7 +464,7 @@ static enum verdict run_case(const struct probe_case *c, const struct target *t,
     if (!x.send_errno)
         read_response(fd, o->request == NULL, deadline, &x);
     close(fd);
-    return report(c->name, &x, c->answer_expected, c->pause_before_reading);
+    return report(c->name, &x, c->answer_expected, c->slow_reader);
 }
 
 static const char probe_usage[] =
