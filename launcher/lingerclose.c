@@ -20,6 +20,7 @@
 
 #include "account-check.h"
 #include "check.h"
+#include "probe.h"
 #include "conf/conf.h"
 #include "stats-report.h"
 #include "status.h"
@@ -545,6 +546,9 @@ static _Noreturn void check(const char *command)
 
 int main(int argc, char **argv)
 {
+    /* A subcommand; a command named probe runs as 'lingerclose -- probe'. */
+    if (argc > 1 && strcmp(argv[1], "probe") == 0)
+        return probe_main(argc - 1, argv + 1);
     enum action action;
     int operand = parse_options(argc, argv, &action);
     if (action != ACTION_RUN)
