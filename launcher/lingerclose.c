@@ -115,7 +115,8 @@ static const char usage_lines[] =
     "  or:  lingerclose --check [--] COMMAND [ARG]...\n"
     "  or:  lingerclose --check --unit UNIT [[--] COMMAND [ARG]...]\n"
     "  or:  lingerclose --stats [--] FILE...\n"
-    "  or:  lingerclose --status [--] PID...\n";
+    "  or:  lingerclose --status [--] PID...\n"
+    "  or:  lingerclose probe [OPTION]... HOST:PORT|http://HOST[:PORT][/PATH]\n";
 
 #define HELP_INDENT 25
 #define HELP_WIDTH 79
@@ -182,6 +183,10 @@ static void print_help(void)
           "                         statistics; exit 1 if it does not run in one\n"
           "  --user=USER            check that the account USER, which COMMAND will\n"
           "                         run as, can write the --stats-file directory\n"
+          "  probe TARGET           as a client that writes before it reads, try the\n"
+          "                         closes that can destroy a response (it sends an\n"
+          "                         8 MiB upload); exit 1 if one was lost; see\n"
+          "                         'lingerclose probe --help'\n"
           "  --help                 show this help and exit\n"
           "  --version              show the version and exit\n"
           "\n"
