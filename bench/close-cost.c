@@ -46,7 +46,9 @@
  *
  * Internal modes: --child [--quick] (one measuring run, raw figures on
  * stdout) and --one KIND (exactly one marked close, for strace). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +65,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +77,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -726,6 +730,67 @@ static int one_main(const char *kind)
                 mark(MARK_END);
             raw_close(client);
             wait_fds_back_to(baseline);
+        } else if (strcmp(kind, "tcp_peer_reset") == 0) {
+            make_pair(cx.listener, &cx.addr, false, &client, &server);
+            struct linger abortive = { 1, 0 };
+            if (syscall(SYS_setsockopt, client, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive) != 0)
+                die("setsockopt (client)");
+            raw_close(client);
+            struct pollfd hup = { .fd = server, .events = POLLIN };
+            while (poll(&hup, 1, -1) < 0 && errno == EINTR)
+                ;
+            if (round)
+                mark(MARK_BEGIN);
+            close(server);
+            if (round)
+                mark(MARK_END);
+        } else if (strcmp(kind, "tcp_quiet") == 0 || strcmp(kind, "tcp_abortive") == 0 ||
+                   strcmp(kind, "tcp_shared") == 0) {
+            make_pair(cx.listener, &cx.addr, false, &client, &server);
+            int other = -1;
+            if (strcmp(kind, "tcp_quiet") == 0) {
+                /* Past the decision's window of recent data. */
+                struct timespec quiet = { 1, 100 * 1000 * 1000 };
+                while (nanosleep(&quiet, &quiet) != 0 && errno == EINTR)
+                    ;
+            } else if (strcmp(kind, "tcp_abortive") == 0) {
+                struct linger abortive = { 1, 0 };
+                if (setsockopt(server, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive) != 0)
+                    die("setsockopt");
+            } else {
+                raw_close(client);
+                client = -1;
+                wait_eof(server);
+                other = dup(server);
+            }
+            if (round)
+                mark(MARK_BEGIN);
+            close(server);
+            if (round)
+                mark(MARK_END);
+            if (other >= 0)
+                close(other);
+            if (client >= 0)
+                raw_close(client);
+        } else if (strcmp(kind, "unix_accepted") == 0) {
+            struct sockaddr_un name = { .sun_family = AF_UNIX };
+            snprintf(name.sun_path + 1, sizeof name.sun_path - 1, "close-cost-%ld-%d", (long)getpid(), round);
+            socklen_t name_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name.sun_path + 1));
+            int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            client = (int)syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (listener < 0 || client < 0 || bind(listener, (struct sockaddr *)&name, name_len) != 0 ||
+                listen(listener, 1) != 0 || connect(client, (struct sockaddr *)&name, name_len) != 0)
+                die("unix socket");
+            server = accept(listener, NULL, NULL);
+            if (server < 0)
+                die("accept (unix)");
+            if (round)
+                mark(MARK_BEGIN);
+            close(server);
+            if (round)
+                mark(MARK_END);
+            raw_close(client);
+            close(listener);
         } else {
             errno = 0;
             die("--one: unknown kind %s", kind);
@@ -1006,7 +1071,7 @@ int main(int argc, char **argv)
     const char *lib_extra[] = { preload, getenv("LINGERCLOSE_MAX_SOCKETS") ? NULL : max_sockets, NULL };
     char **env_lib = make_env(lib_extra);
     char **env_nolib = make_env(NULL);
-    char *child_argv[] = { self, "--child", quick ? "--quick" : NULL, NULL };
+    char *child_argv[] = { self, (char *)"--child", quick ? (char *)"--quick" : NULL, NULL };
 
     static struct variant_data data[2]; /* [0] no lib, [1] lib */
     uint64_t started = now_ns();
@@ -1137,6 +1202,11 @@ int main(int argc, char **argv)
     report_syscalls(self, lib, "tcp_peer_closed_cloexec", "close_extra_syscalls_tcp_no_linger_cloexec");
     report_syscalls(self, lib, "pipe", "close_extra_syscalls_pipe");
     report_syscalls(self, lib, "tcp_linger", "close_extra_syscalls_tcp_linger");
+    report_syscalls(self, lib, "tcp_peer_reset", "close_extra_syscalls_tcp_peer_reset");
+    report_syscalls(self, lib, "tcp_quiet", "close_extra_syscalls_tcp_quiet");
+    report_syscalls(self, lib, "tcp_abortive", "close_extra_syscalls_tcp_abortive");
+    report_syscalls(self, lib, "tcp_shared", "close_extra_syscalls_tcp_shared");
+    report_syscalls(self, lib, "unix_accepted", "close_extra_syscalls_unix_accepted");
     fprintf(stderr, "close-cost: done in %.1f s\n", (double)(now_ns() - started) / 1e9);
     return 0;
 }
