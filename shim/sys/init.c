@@ -36,7 +36,7 @@ bool lc_in_owner_process(void)
 static void atfork_prepare(void)
 {
     lc_drain_atfork_prepare();
-    if (lc_ready() && lc_holders_ensure())
+    if (lc_ready() && lc_fdtable_ever_used() && lc_holders_ensure())
         lc_fdtable_hold_all();
 }
 
