@@ -267,6 +267,35 @@ static void wait_unread(int fd, int bytes)
     die("the client's bytes did not arrive");
 }
 
+/* The drain thread's (comm "lingerclose") run time so far, from its
+ * schedstat; 0 without the library. */
+static double drain_thread_cpu_ns(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    double ns = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[300], text[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        bool drain = fgets(text, sizeof text, f) && strncmp(text, "lingerclose", 11) == 0;
+        fclose(f);
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+        if (drain && (f = fopen(path, "r"))) {
+            double run = 0;
+            if (fscanf(f, "%lf", &run) == 1)
+                ns += run;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return ns;
+}
+
 static int count_open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -662,6 +691,10 @@ static int child_main(const struct params *p)
     int n = p->linger_pairs, resets = 0;
     double *samples = xcalloc((size_t)n, sizeof(double));
     batch_linger(&cx, samples, n / 5 > 0 ? n / 5 : 1, 0, &resets);
+    /* The drain thread's work for every lingering close below: adopt the
+     * socket, read what is unread and the peer's FIN (each client closes
+     * as soon as it has read the server's FIN), close it. */
+    double drain_cpu_before = drain_thread_cpu_ns();
     for (int paced = 0; paced < 2; paced++) {
         int fins = 0;
         resets = 0;
@@ -673,6 +706,7 @@ static int child_main(const struct params *p)
         }
         printf("\nlends %s %d %d %d\n", paced ? "paced" : "burst", fins, resets, n * p->linger_batches);
     }
+    printf("drain_cpu %.1f\n", (drain_thread_cpu_ns() - drain_cpu_before) / (2.0 * n * p->linger_batches));
 
     /* Without the library: what each of its system calls costs here. */
     const char *preload = getenv("LD_PRELOAD");
@@ -893,6 +927,7 @@ struct variant_data {
     double ns[K_COUNT][64];     /* per round */
     double part[P_COUNT][64];   /* per round (no-lib runs only) */
     struct pool linger[2];      /* [0] burst, [1] paced */
+    double drain_cpu[64];       /* per round: drain-thread ns per lingering close */
 };
 
 static void pool_add(struct pool *pl, double x)
@@ -914,7 +949,9 @@ static void parse_child(const char *out, struct variant_data *v, int round)
         char name[64];
         double x;
         int f, r, t, used = 0;
-        if (sscanf(line, "ns %63s %lf", name, &x) == 2) {
+        if (sscanf(line, "drain_cpu %lf", &x) == 1) {
+            v->drain_cpu[round] = x;
+        } else if (sscanf(line, "ns %63s %lf", name, &x) == 2) {
             for (int k = 0; k < K_COUNT; k++)
                 if (strcmp(name, kind_names[k]) == 0)
                     v->ns[k][round] = x;
@@ -1179,6 +1216,14 @@ int main(int argc, char **argv)
            "RST), back to back\n",
            q[0][0][0]);
     printf("RESULT close_linger_nolib_p99_ns %.0f ns no library, same closes\n", q[0][0][2]);
+    {
+        double lo, hi;
+        min_max(data[1].drain_cpu, (size_t)p->rounds, &lo, &hi);
+        printf("RESULT drain_cpu_per_lingering_close_ns %.0f ns lib: the drain thread's run time (schedstat) "
+               "per lingering close whose peer closes on the FIN, median of %d rounds (%.0f-%.0f) "
+               "(target <= 4000)\n",
+               median_of(data[1].drain_cpu, (size_t)p->rounds), p->rounds, lo, hi);
+    }
 
     /* What each system call of the library costs on this machine. */
     FILE *parts = open_plot("close-syscalls.dat");

@@ -188,6 +188,10 @@ void lc_handoff_open(int sender)
 
 void lc_handoff_atfork_child(void)
 {
+    /* A child of a process that never handed a socket over copies no page. */
+    if (atomic_load(&handoff_fd) == NONE && !atomic_load(&handoffs_sending) &&
+        !atomic_load(&in_flight) && !atomic_load(&queued_total))
+        return;
     int sender = atomic_exchange(&handoff_fd, NONE);
     if (sender >= 0) {
         lc_fdtable_set(sender, 0);
