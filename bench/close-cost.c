@@ -408,6 +408,22 @@ static void make_unread_pairs(struct child_ctx *cx, int n)
         wait_unread(cx->b[i], LINGER_BYTES);
 }
 
+/* Without the library: the close of a socket with nothing unread and its
+ * peer still open, which sends a FIN, what a lingering close is measured
+ * against. Times each close into samples. */
+static void batch_fin(struct child_ctx *cx, double *samples, int n)
+{
+    for (int i = 0; i < n; i++)
+        make_pair(cx->listener, &cx->addr, false, &cx->a[i], &cx->b[i]);
+    for (int i = 0; i < n; i++) {
+        uint64_t t0 = now_ns();
+        close(cx->b[i]);
+        samples[i] = (double)(now_ns() - t0);
+    }
+    for (int i = 0; i < n; i++)
+        raw_close(cx->a[i]);
+}
+
 static void spin_until(uint64_t t)
 {
     while (now_ns() < t) {
@@ -710,8 +726,16 @@ static int child_main(const struct params *p)
 
     /* Without the library: what each of its system calls costs here. */
     const char *preload = getenv("LD_PRELOAD");
-    if (!preload || !*preload)
+    if (!preload || !*preload) {
+        printf("fsamples");
+        for (int b = 0; b < p->linger_batches; b++) {
+            batch_fin(&cx, samples, n);
+            for (int i = 0; i < n; i++)
+                printf(" %.0f", samples[i]);
+        }
+        printf("\n");
         measure_parts(&cx, n);
+    }
 
     unlink(cx.file_path);
     fflush(stdout);
@@ -928,6 +952,7 @@ struct variant_data {
     double part[P_COUNT][64];   /* per round (no-lib runs only) */
     struct pool linger[2];      /* [0] burst, [1] paced */
     double drain_cpu[64];       /* per round: drain-thread ns per lingering close */
+    struct pool fin;            /* no-lib closes that send a FIN */
 };
 
 static void pool_add(struct pool *pl, double x)
@@ -951,6 +976,15 @@ static void parse_child(const char *out, struct variant_data *v, int round)
         int f, r, t, used = 0;
         if (sscanf(line, "drain_cpu %lf", &x) == 1) {
             v->drain_cpu[round] = x;
+        } else if (strncmp(line, "fsamples", 8) == 0) {
+            char *p = line + 8, *end;
+            for (;;) {
+                x = strtod(p, &end);
+                if (end == p)
+                    break;
+                p = end;
+                pool_add(&v->fin, x);
+            }
         } else if (sscanf(line, "ns %63s %lf", name, &x) == 2) {
             for (int k = 0; k < K_COUNT; k++)
                 if (strcmp(name, kind_names[k]) == 0)
@@ -1216,6 +1250,17 @@ int main(int argc, char **argv)
            "RST), back to back\n",
            q[0][0][0]);
     printf("RESULT close_linger_nolib_p99_ns %.0f ns no library, same closes\n", q[0][0][2]);
+    if (data[0].fin.n) {
+        double fin_p50 = quantile(data[0].fin.v, data[0].fin.n, 0.5);
+        double fin_p99 = quantile(data[0].fin.v, data[0].fin.n, 0.99);
+        printf("RESULT close_fin_nolib_p50_ns %.0f ns no library: %zu timed close() of accepted TCP sockets with "
+               "nothing unread, peer open (sends a FIN)\n", fin_p50, data[0].fin.n);
+        printf("RESULT close_fin_nolib_p99_ns %.0f ns no library, same closes\n", fin_p99);
+        printf("RESULT close_linger_vs_fin_p50_ratio %.2f x lingering close() p50 (lib, back to back) / FIN "
+               "close() p50 (no lib) (target <= 1.25)\n", q[1][0][0] / fin_p50);
+        printf("RESULT close_linger_vs_fin_p99_ratio %.2f x lingering close() p99 / FIN close() p99 "
+               "(target <= 1.5)\n", q[1][0][2] / fin_p99);
+    }
     {
         double lo, hi;
         min_max(data[1].drain_cpu, (size_t)p->rounds, &lo, &hi);
