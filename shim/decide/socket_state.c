@@ -62,7 +62,7 @@ void lc_socket_state_read(int fd, uint64_t fd_state, bool shared, struct lc_sock
         out->tcp_state = LC_TCP_CLOSE_WAIT;
         return;
     }
-    /* The peer reset the connection (EPIPE: while the app's FIN was out):
+    /* The peer reset the connection (EPIPE: after its own FIN had come):
      * the kernel has already moved it to CLOSE, so there is nothing to
      * linger in and TCP_INFO would only say so. Other errors (an ICMP
      * report under IP_RECVERR) leave the connection alive. */
