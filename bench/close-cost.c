@@ -46,7 +46,9 @@
  *
  * Internal modes: --child [--quick] (one measuring run, raw figures on
  * stdout) and --one KIND (exactly one marked close, for strace). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +65,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +77,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -263,6 +267,35 @@ static void wait_unread(int fd, int bytes)
     die("the client's bytes did not arrive");
 }
 
+/* The drain thread's (comm "lingerclose") run time so far, from its
+ * schedstat; 0 without the library. */
+static double drain_thread_cpu_ns(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    double ns = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[300], text[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        bool drain = fgets(text, sizeof text, f) && strncmp(text, "lingerclose", 11) == 0;
+        fclose(f);
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+        if (drain && (f = fopen(path, "r"))) {
+            double run = 0;
+            if (fscanf(f, "%lf", &run) == 1)
+                ns += run;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return ns;
+}
+
 static int count_open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -373,6 +406,22 @@ static void make_unread_pairs(struct child_ctx *cx, int n)
     }
     for (int i = 0; i < n; i++)
         wait_unread(cx->b[i], LINGER_BYTES);
+}
+
+/* Without the library: the close of a socket with nothing unread and its
+ * peer still open, which sends a FIN, what a lingering close is measured
+ * against. Times each close into samples. */
+static void batch_fin(struct child_ctx *cx, double *samples, int n)
+{
+    for (int i = 0; i < n; i++)
+        make_pair(cx->listener, &cx->addr, false, &cx->a[i], &cx->b[i]);
+    for (int i = 0; i < n; i++) {
+        uint64_t t0 = now_ns();
+        close(cx->b[i]);
+        samples[i] = (double)(now_ns() - t0);
+    }
+    for (int i = 0; i < n; i++)
+        raw_close(cx->a[i]);
 }
 
 static void spin_until(uint64_t t)
@@ -658,6 +707,10 @@ static int child_main(const struct params *p)
     int n = p->linger_pairs, resets = 0;
     double *samples = xcalloc((size_t)n, sizeof(double));
     batch_linger(&cx, samples, n / 5 > 0 ? n / 5 : 1, 0, &resets);
+    /* The drain thread's work for every lingering close below: adopt the
+     * socket, read what is unread and the peer's FIN (each client closes
+     * as soon as it has read the server's FIN), close it. */
+    double drain_cpu_before = drain_thread_cpu_ns();
     for (int paced = 0; paced < 2; paced++) {
         int fins = 0;
         resets = 0;
@@ -669,11 +722,20 @@ static int child_main(const struct params *p)
         }
         printf("\nlends %s %d %d %d\n", paced ? "paced" : "burst", fins, resets, n * p->linger_batches);
     }
+    printf("drain_cpu %.1f\n", (drain_thread_cpu_ns() - drain_cpu_before) / (2.0 * n * p->linger_batches));
 
     /* Without the library: what each of its system calls costs here. */
     const char *preload = getenv("LD_PRELOAD");
-    if (!preload || !*preload)
+    if (!preload || !*preload) {
+        printf("fsamples");
+        for (int b = 0; b < p->linger_batches; b++) {
+            batch_fin(&cx, samples, n);
+            for (int i = 0; i < n; i++)
+                printf(" %.0f", samples[i]);
+        }
+        printf("\n");
         measure_parts(&cx, n);
+    }
 
     unlink(cx.file_path);
     fflush(stdout);
@@ -726,6 +788,67 @@ static int one_main(const char *kind)
                 mark(MARK_END);
             raw_close(client);
             wait_fds_back_to(baseline);
+        } else if (strcmp(kind, "tcp_peer_reset") == 0) {
+            make_pair(cx.listener, &cx.addr, false, &client, &server);
+            struct linger abortive = { 1, 0 };
+            if (syscall(SYS_setsockopt, client, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive) != 0)
+                die("setsockopt (client)");
+            raw_close(client);
+            struct pollfd hup = { .fd = server, .events = POLLIN };
+            while (poll(&hup, 1, -1) < 0 && errno == EINTR)
+                ;
+            if (round)
+                mark(MARK_BEGIN);
+            close(server);
+            if (round)
+                mark(MARK_END);
+        } else if (strcmp(kind, "tcp_quiet") == 0 || strcmp(kind, "tcp_abortive") == 0 ||
+                   strcmp(kind, "tcp_shared") == 0) {
+            make_pair(cx.listener, &cx.addr, false, &client, &server);
+            int other = -1;
+            if (strcmp(kind, "tcp_quiet") == 0) {
+                /* Past the decision's window of recent data. */
+                struct timespec quiet = { 1, 100 * 1000 * 1000 };
+                while (nanosleep(&quiet, &quiet) != 0 && errno == EINTR)
+                    ;
+            } else if (strcmp(kind, "tcp_abortive") == 0) {
+                struct linger abortive = { 1, 0 };
+                if (setsockopt(server, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive) != 0)
+                    die("setsockopt");
+            } else {
+                raw_close(client);
+                client = -1;
+                wait_eof(server);
+                other = dup(server);
+            }
+            if (round)
+                mark(MARK_BEGIN);
+            close(server);
+            if (round)
+                mark(MARK_END);
+            if (other >= 0)
+                close(other);
+            if (client >= 0)
+                raw_close(client);
+        } else if (strcmp(kind, "unix_accepted") == 0) {
+            struct sockaddr_un name = { .sun_family = AF_UNIX };
+            snprintf(name.sun_path + 1, sizeof name.sun_path - 1, "close-cost-%ld-%d", (long)getpid(), round);
+            socklen_t name_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name.sun_path + 1));
+            int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            client = (int)syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (listener < 0 || client < 0 || bind(listener, (struct sockaddr *)&name, name_len) != 0 ||
+                listen(listener, 1) != 0 || connect(client, (struct sockaddr *)&name, name_len) != 0)
+                die("unix socket");
+            server = accept(listener, NULL, NULL);
+            if (server < 0)
+                die("accept (unix)");
+            if (round)
+                mark(MARK_BEGIN);
+            close(server);
+            if (round)
+                mark(MARK_END);
+            raw_close(client);
+            close(listener);
         } else {
             errno = 0;
             die("--one: unknown kind %s", kind);
@@ -828,6 +951,8 @@ struct variant_data {
     double ns[K_COUNT][64];     /* per round */
     double part[P_COUNT][64];   /* per round (no-lib runs only) */
     struct pool linger[2];      /* [0] burst, [1] paced */
+    double drain_cpu[64];       /* per round: drain-thread ns per lingering close */
+    struct pool fin;            /* no-lib closes that send a FIN */
 };
 
 static void pool_add(struct pool *pl, double x)
@@ -849,7 +974,18 @@ static void parse_child(const char *out, struct variant_data *v, int round)
         char name[64];
         double x;
         int f, r, t, used = 0;
-        if (sscanf(line, "ns %63s %lf", name, &x) == 2) {
+        if (sscanf(line, "drain_cpu %lf", &x) == 1) {
+            v->drain_cpu[round] = x;
+        } else if (strncmp(line, "fsamples", 8) == 0) {
+            char *p = line + 8, *end;
+            for (;;) {
+                x = strtod(p, &end);
+                if (end == p)
+                    break;
+                p = end;
+                pool_add(&v->fin, x);
+            }
+        } else if (sscanf(line, "ns %63s %lf", name, &x) == 2) {
             for (int k = 0; k < K_COUNT; k++)
                 if (strcmp(name, kind_names[k]) == 0)
                     v->ns[k][round] = x;
@@ -1006,7 +1142,7 @@ int main(int argc, char **argv)
     const char *lib_extra[] = { preload, getenv("LINGERCLOSE_MAX_SOCKETS") ? NULL : max_sockets, NULL };
     char **env_lib = make_env(lib_extra);
     char **env_nolib = make_env(NULL);
-    char *child_argv[] = { self, "--child", quick ? "--quick" : NULL, NULL };
+    char *child_argv[] = { self, (char *)"--child", quick ? (char *)"--quick" : NULL, NULL };
 
     static struct variant_data data[2]; /* [0] no lib, [1] lib */
     uint64_t started = now_ns();
@@ -1114,6 +1250,25 @@ int main(int argc, char **argv)
            "RST), back to back\n",
            q[0][0][0]);
     printf("RESULT close_linger_nolib_p99_ns %.0f ns no library, same closes\n", q[0][0][2]);
+    if (data[0].fin.n) {
+        double fin_p50 = quantile(data[0].fin.v, data[0].fin.n, 0.5);
+        double fin_p99 = quantile(data[0].fin.v, data[0].fin.n, 0.99);
+        printf("RESULT close_fin_nolib_p50_ns %.0f ns no library: %zu timed close() of accepted TCP sockets with "
+               "nothing unread, peer open (sends a FIN)\n", fin_p50, data[0].fin.n);
+        printf("RESULT close_fin_nolib_p99_ns %.0f ns no library, same closes\n", fin_p99);
+        printf("RESULT close_linger_vs_fin_p50_ratio %.2f x lingering close() p50 (lib, back to back) / FIN "
+               "close() p50 (no lib) (target <= 1.25)\n", q[1][0][0] / fin_p50);
+        printf("RESULT close_linger_vs_fin_p99_ratio %.2f x lingering close() p99 / FIN close() p99 "
+               "(target <= 1.5)\n", q[1][0][2] / fin_p99);
+    }
+    {
+        double lo, hi;
+        min_max(data[1].drain_cpu, (size_t)p->rounds, &lo, &hi);
+        printf("RESULT drain_cpu_per_lingering_close_ns %.0f ns lib: the drain thread's run time (schedstat) "
+               "per lingering close whose peer closes on the FIN, median of %d rounds (%.0f-%.0f) "
+               "(target <= 4000)\n",
+               median_of(data[1].drain_cpu, (size_t)p->rounds), p->rounds, lo, hi);
+    }
 
     /* What each system call of the library costs on this machine. */
     FILE *parts = open_plot("close-syscalls.dat");
@@ -1137,6 +1292,11 @@ int main(int argc, char **argv)
     report_syscalls(self, lib, "tcp_peer_closed_cloexec", "close_extra_syscalls_tcp_no_linger_cloexec");
     report_syscalls(self, lib, "pipe", "close_extra_syscalls_pipe");
     report_syscalls(self, lib, "tcp_linger", "close_extra_syscalls_tcp_linger");
+    report_syscalls(self, lib, "tcp_peer_reset", "close_extra_syscalls_tcp_peer_reset");
+    report_syscalls(self, lib, "tcp_quiet", "close_extra_syscalls_tcp_quiet");
+    report_syscalls(self, lib, "tcp_abortive", "close_extra_syscalls_tcp_abortive");
+    report_syscalls(self, lib, "tcp_shared", "close_extra_syscalls_tcp_shared");
+    report_syscalls(self, lib, "unix_accepted", "close_extra_syscalls_unix_accepted");
     fprintf(stderr, "close-cost: done in %.1f s\n", (double)(now_ns() - started) / 1e9);
     return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <bsd/string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -25,7 +25,7 @@ static int held_complaint_count;
 static void hold_complaint(const char *line)
 {
     if (held_complaint_count < HELD_COMPLAINTS_MAX)
-        strlcpy(held_complaints[held_complaint_count++], line, sizeof held_complaints[0]);
+        lc_copy_string(held_complaints[held_complaint_count++], line, sizeof held_complaints[0]);
 }
 
 /* Beyond this many entries the environment is not looked through, and

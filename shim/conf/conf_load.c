@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <bsd/string.h>
 #include <string.h>
 
 #include "conf/conf.h"
@@ -38,12 +37,12 @@ void lc_conf_defaults(struct lc_conf *conf, uint64_t nofile_soft_limit)
  * contains (the journal stores a line with invalid UTF-8 as a blob). */
 static void printable_value(char *out, size_t size, const char *value)
 {
-    size_t len = strlcpy(out, value, size);
+    size_t len = lc_copy_string(out, value, size);
     for (char *p = out; *p; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
             *p = '?';
     if (len >= size)
-        strlcpy(out + size - 4, "...", 4);
+        lc_copy_string(out + size - 4, "...", 4);
 }
 
 void lc_conf_load(struct lc_conf *conf, uint64_t nofile_soft_limit, lc_getenv_fn getenv_fn,

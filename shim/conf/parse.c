@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <bsd/stdlib.h>
-#include <bsd/string.h>
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
@@ -84,24 +82,47 @@ bool lc_parse_log_target(const char *text, enum lc_log_target *out)
     return true;
 }
 
+size_t lc_copy_string(char *dst, const char *src, size_t size)
+{
+    size_t len = strlen(src);
+    if (size > 0) {
+        size_t copied = len < size - 1 ? len : size - 1;
+        memcpy(dst, src, copied);
+        dst[copied] = '\0';
+    }
+    return len;
+}
+
+/* The value of the len decimal digits at text, if it is at most max. */
+static bool digits_value(const char *text, size_t len, uint64_t max, uint64_t *out)
+{
+    uint64_t value = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (digit > 9 || value > (max - digit) / 10)
+            return false;
+        value = value * 10 + digit;
+    }
+    *out = value;
+    return true;
+}
+
 struct unit {
     const char *suffix;
     uint64_t factor;
 };
 
 /* Splits "<digits><suffix>" and scales by the suffix's factor, refusing
- * anything strtonum would silently accept but we do not want: signs,
- * leading blanks, an empty number, an unknown suffix, overflow. */
+ * what strtoull would silently accept but we do not want: signs, leading
+ * blanks, an empty number, an unknown suffix, overflow. */
 static bool parse_scaled(const char *text, const struct unit *units, uint64_t min, uint64_t max,
                          uint64_t *out)
 {
     if (!text)
         return false;
     size_t ndigits = strspn(text, "0123456789");
-    char digits[24];
-    if (ndigits == 0 || ndigits >= sizeof digits)
+    if (ndigits == 0 || ndigits >= 24)
         return false;
-    strlcpy(digits, text, ndigits + 1);
 
     const char *suffix = text + ndigits;
     const struct unit *unit = NULL;
@@ -117,11 +138,10 @@ static bool parse_scaled(const char *text, const struct unit *units, uint64_t mi
     uint64_t limit = max / unit->factor;
     if (limit > LLONG_MAX)
         limit = LLONG_MAX;
-    const char *error = NULL;
-    long long number = strtonum(digits, 0, (long long)limit, &error);
-    if (error)
+    uint64_t number;
+    if (!digits_value(text, ndigits, limit, &number))
         return false;
-    uint64_t value = (uint64_t)number * unit->factor;
+    uint64_t value = number * unit->factor;
     if (value < min || value > max)
         return false;
     *out = value;
@@ -184,20 +204,16 @@ bool lc_parse_stats_path(const char *text, char *out, size_t size)
         return false;
     if (*text && (text[0] != '/' || strlen(text) >= LC_STATS_PATH_MAX))
         return false;
-    if (strlcpy(out, text, size) >= size)
+    if (lc_copy_string(out, text, size) >= size)
         return false;
     return true;
 }
 
 static bool parse_port(const char *text, size_t len, uint16_t *out)
 {
-    char digits[8];
-    if (len == 0 || len >= sizeof digits || strspn(text, "0123456789") < len)
-        return false;
-    strlcpy(digits, text, len + 1);
-    const char *error = NULL;
-    long long port = strtonum(digits, 1, 65535, &error);
-    if (error)
+    uint64_t port;
+    if (len == 0 || len >= 8 || strspn(text, "0123456789") < len ||
+        !digits_value(text, len, 65535, &port) || port < 1)
         return false;
     *out = (uint16_t)port;
     return true;

@@ -28,6 +28,11 @@ struct lc_port_set {
 #define LC_MIN_STATS_INTERVAL_MS 1000u
 #define LC_MAX_STATS_INTERVAL_MS 3600000u
 
+/* strlcpy's contract (copies what fits, always ends the copy, returns
+ * strlen(src)): here so that the library needs nothing but libc, since
+ * every library it links is loaded into every process it is preloaded in. */
+size_t lc_copy_string(char *dst, const char *src, size_t size);
+
 /* Each parser returns true and sets *out, or returns false and leaves *out
  * alone. Keywords are taken in any case. */
 bool lc_parse_mode(const char *text, enum lc_mode *out);

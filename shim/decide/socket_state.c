@@ -38,6 +38,14 @@ void lc_socket_state_read(int fd, uint64_t fd_state, bool shared, struct lc_sock
     };
     if (!out->owned || out->shared)
         return;
+    /* Owned means TCP over IPv4 or IPv6 (seen at socket(), accept() or
+     * start-up), and the app's SO_LINGER {1, 0} was seen by setsockopt():
+     * such a close is plain whatever the connection's state, so the kernel
+     * is not asked. */
+    if (out->abortive_linger) {
+        out->is_tcp = true;
+        return;
+    }
 
     /* The commonest close of all, a connection the peer has closed with
      * nothing left unread, is told by one look: a peek that finds the end.
@@ -52,6 +60,15 @@ void lc_socket_state_read(int fd, uint64_t fd_state, bool shared, struct lc_sock
     if (peeked == 0) {
         out->is_tcp = true;
         out->tcp_state = LC_TCP_CLOSE_WAIT;
+        return;
+    }
+    /* The peer reset the connection (EPIPE: after its own FIN had come):
+     * the kernel has already moved it to CLOSE, so there is nothing to
+     * linger in and TCP_INFO would only say so. Other errors (an ICMP
+     * report under IP_RECVERR) leave the connection alive. */
+    if (peeked < 0 && (errno == ECONNRESET || errno == EPIPE)) {
+        out->is_tcp = true;
+        out->tcp_state = LC_TCP_CLOSE;
         return;
     }
     /* Input waiting: that alone decides (only a connected stream has any),

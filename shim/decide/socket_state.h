@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Reads what the decision needs from the kernel: a one-byte peek
  * (MSG_PEEK), which alone settles a connection the peer has closed with
- * nothing unread and one with input waiting, else getsockopt(TCP_INFO);
- * nothing for a descriptor the library does not own or that another holder
- * still has. child_may_hold is left false: see holders/children.h. */
+ * nothing unread, one the peer has reset and one with input waiting, else
+ * getsockopt(TCP_INFO); nothing for a descriptor the library does not own,
+ * that another holder still has, or whose app asked for an abortive close.
+ * A plain close of a TCP socket thus asks at most one question, except a
+ * connected one with nothing unread, which needs both (the peek for unread
+ * input, TCP_INFO for the recent traffic: no single call answers both).
+ * child_may_hold is left false: see holders/children.h. */
 #ifndef LINGERCLOSE_SOCKET_STATE_H
 #define LINGERCLOSE_SOCKET_STATE_H
 

@@ -198,20 +198,33 @@ bool lc_drain_start(void)
     return ok;
 }
 
+/* Only a started engine has a lock anyone can hold. One that starts in
+ * another thread during this fork leaves the child a state other than
+ * IDLE, and the child then starts over in full. Per thread: two threads
+ * may fork at once, each unlocking only what it locked. */
+static __thread bool locked_for_fork __attribute__((tls_model("initial-exec")));
+
 void lc_drain_atfork_prepare(void)
 {
-    lc_drain_loop_atfork_prepare();
+    locked_for_fork = atomic_load(&start_state) != IDLE;
+    if (locked_for_fork)
+        lc_drain_loop_atfork_prepare();
 }
 
 void lc_drain_atfork_parent(void)
 {
-    lc_drain_loop_atfork_parent();
+    if (locked_for_fork)
+        lc_drain_loop_atfork_parent();
 }
 
-/* The child starts over: no thread, no channel, nothing lingering. */
+/* The child starts over: no thread, no channel, nothing lingering. A child
+ * of a process that never started the engine has nothing to start over
+ * from, and writes nothing (no page of it copied). */
 void lc_drain_atfork_child(void)
 {
-    lc_drain_loop_atfork_child();
+    if (atomic_load(&start_state) != IDLE) {
+        lc_drain_loop_atfork_child();
+        atomic_store(&start_state, IDLE);
+    }
     lc_handoff_atfork_child();
-    atomic_store(&start_state, IDLE);
 }

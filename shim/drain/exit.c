@@ -91,7 +91,8 @@ void lc_exit_linger(const char *how)
     int saved_errno = errno;
     int64_t start = lc_now_ms();
     int64_t deadline = start + lc_conf.exit_timeout_ms;
-    set.count = 0;
+    if (set.count) /* read first: an exiting child then copies no page for it */
+        set.count = 0;
     /* Lingering since a close that found no drain thread (park.h). */
     int parked[LC_PARKED_MAX];
     int parked_count = lc_park_take_all(parked, LC_PARKED_MAX);

@@ -16,7 +16,7 @@
 #include "sys/real.h"
 
 #define NONE (-1)
-#define PRIVATE_FD_CEILING 65536
+#define PRIVATE_FD_FLOOR 1024
 
 static _Atomic uint32_t in_flight;
 /* Output not yet acknowledged that lingering sockets held when they were
@@ -100,18 +100,21 @@ void lc_drain_give_back_place(uint32_t queued)
     lc_drain_unreserve();
 }
 
-/* Near the top of the descriptor range, so that the program's numbering is
- * what it would be without the library. */
+/* Just above what select() can watch, so that a program holding fewer
+ * than 1024 descriptors numbers them as it would without the library (one
+ * with more finds this one number taken, as it would find any other
+ * library's). Not near RLIMIT_NOFILE: every fork() copies the descriptor
+ * table up to the highest open number, and the kernel sizes the table to
+ * it, so a descriptor at 20000 made each fork of a 10-socket server copy
+ * and clear some 160 KiB. */
 static int private_fd_base(void)
 {
     struct rlimit nofile;
     rlim_t ceiling = 1024;
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0)
         ceiling = nofile.rlim_cur;
-    /* Above 64Ki the kernel would grow the process's descriptor table (and
-     * every fork's copy of it) just for our one descriptor. */
-    if (ceiling > PRIVATE_FD_CEILING)
-        ceiling = PRIVATE_FD_CEILING;
+    if (ceiling > PRIVATE_FD_FLOOR + 16)
+        return PRIVATE_FD_FLOOR;
     return (int)(ceiling > 16 ? ceiling - 16 : ceiling / 2);
 }
 
@@ -188,6 +191,10 @@ void lc_handoff_open(int sender)
 
 void lc_handoff_atfork_child(void)
 {
+    /* A child of a process that never handed a socket over copies no page. */
+    if (atomic_load(&handoff_fd) == NONE && !atomic_load(&handoffs_sending) &&
+        !atomic_load(&in_flight) && !atomic_load(&queued_total))
+        return;
     int sender = atomic_exchange(&handoff_fd, NONE);
     if (sender >= 0) {
         lc_fdtable_set(sender, 0);

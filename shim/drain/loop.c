@@ -1,4 +1,32 @@
 /* SPDX-License-Identifier: MIT */
+/* A lingering close, end to end.
+ *
+ * In the program's close() (decide/linger.c, handoff.c), with no lock and
+ * no allocation: the decision; a place in the drain (a count, and the
+ * unacknowledged output for LINGERCLOSE_MAX_QUEUED); the program's epoll
+ * registrations of the socket removed; shutdown(SHUT_WR), so the FIN
+ * leaves at once, from inside close(); then one sendmsg(SCM_RIGHTS) of the
+ * socket on a non-blocking unix socket pair, and the program's number is
+ * closed as asked.
+ *
+ * Here, in the drain thread, which owns every lingering socket in a
+ * descriptor table of its own:
+ *  - It sleeps in epoll_wait on one set that holds the channel and the
+ *    sockets. The kernel wakes it only while it sleeps: hand-offs sent
+ *    while it works queue in the channel, and each wake-up takes them all,
+ *    up to HANDOFFS_PER_RECV per recvmmsg. A burst of closes costs one
+ *    wake-up, not one each.
+ *  - Adopting a socket reads it at once (recv MSG_TRUNC: nothing copied).
+ *    When the peer's FIN is already queued, as it often is by then, the
+ *    drain ends there: the socket is closed without ever being registered
+ *    with epoll. Otherwise one EPOLL_CTL_ADD, level-triggered; the final
+ *    close removes it.
+ *  - Each wake-up serves the ready sockets (at most RECVS_PER_WAKEUP reads
+ *    each), ends the drains past their idle or total timeout (slots.h keeps
+ *    them in deadline order), and sleeps until the next deadline: nothing
+ *    wakes it while nothing is due.
+ * A socket whose peer closes promptly thus costs the thread its share of
+ * one epoll_wait and one recvmmsg, one or two recv, and the close. */
 #include "config.h"
 
 #include <errno.h>
@@ -152,79 +180,122 @@ static bool output_stalled_at_handoff(struct lc_slot *s, int64_t now)
            info.tcpi_last_data_sent >= lc_conf.idle_timeout_ms;
 }
 
-static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
-{
-    int32_t index = lc_slots_take(&slots, lc_conf.max_sockets);
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-    ev.data.u32 = (uint32_t)index;
-    if (index == NONE || lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        int error = errno;
-        if (index != NONE)
-            lc_slots_give_back(&slots, index);
-        lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
-        lc_drain_unaccount_output(queued);
-        lc_raw_close(fd);
-        lc_drain_unreserve();
-        log_later(LC_LOG_WARN, "cannot watch lingering fd %d: %s (errno %d); closed it", fd,
-                  lc_errno_text(error), error);
-        return;
-    }
-    slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
-                                          .queued = queued, .reset_if_stalled = reset_if_stalled };
-    lc_slots_link(&slots, index);
-    if (queued && output_stalled_at_handoff(&slots.slot[index], now))
-        finish(index, LC_END_STALLED);
-}
-
-static void adopt_handoffs(int64_t now)
-{
-    for (;;) {
-        struct lc_handoff what = { 0, 0 };
-        struct iovec iov = { .iov_base = &what, .iov_len = sizeof what };
-        union {
-            char buf[CMSG_SPACE(16 * sizeof(int))];
-            struct cmsghdr align;
-        } control;
-        struct msghdr msg = {
-            .msg_iov = &iov,
-            .msg_iovlen = 1,
-            .msg_control = control.buf,
-            .msg_controllen = sizeof control.buf,
-        };
-        ssize_t n = lc_raw_recvmsg(receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0) {
-            /* Every sending end is gone (closed behind the library's back):
-             * nothing more can come. */
-            lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
-            return;
-        }
-        if (n < 0)
-            return;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            /* One socket per message, as sent. Anything more was added on
-             * the way (socket_wrapper passes its own bookkeeping along). */
-            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < count; i++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-                if (i == 0)
-                    adopt(fd, n == (ssize_t)sizeof what ? what.queued : 0,
-                          n == (ssize_t)sizeof what && what.input_unread, now);
-                else
-                    lc_raw_close(fd);
-            }
-        }
-    }
-}
+static bool after_input(void *ctx, enum lc_drain_end *end);
+static const struct lc_discarder discarder;
 
 struct serving {
     int32_t index;
     int64_t now;
 };
+
+/* A socket whose input, or whose peer's FIN, is already queued when it
+ * arrives (on loopback and fast paths the peer has often answered the FIN
+ * by now) is read at once, and one whose drain that ends is closed without
+ * ever being registered with epoll: no epoll_ctl, no wake-up of its own.
+ * A drain that goes on is registered level-triggered, so what arrived
+ * between the read and the registration still wakes the thread. */
+static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
+{
+    int32_t index = lc_slots_take(&slots, lc_conf.max_sockets);
+    if (index == NONE) {
+        lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
+        lc_drain_unaccount_output(queued);
+        lc_raw_close(fd);
+        lc_drain_unreserve();
+        log_later(LC_LOG_WARN, "no place to watch lingering fd %d; closed it", fd);
+        return;
+    }
+    slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
+                                          .queued = queued, .reset_if_stalled = reset_if_stalled };
+    lc_slots_link(&slots, index);
+    if (queued && output_stalled_at_handoff(&slots.slot[index], now)) {
+        finish(index, LC_END_STALLED);
+        return;
+    }
+    struct serving serving = { index, now };
+    enum lc_drain_end end;
+    if (lc_discard(&discarder, fd, &slots.slot[index].bytes, &serving, &end)) {
+        finish(index, end);
+        return;
+    }
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+    ev.data.u32 = (uint32_t)index;
+    if (lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        int error = errno;
+        log_later(LC_LOG_WARN, "cannot watch lingering fd %d: %s (errno %d); closed it", fd,
+                  lc_errno_text(error), error);
+        finish(index, LC_END_ERROR);
+    }
+}
+
+/* Hand-offs that queued up while the thread was busy or asleep are taken
+ * in one system call, up to this many. */
+#define HANDOFFS_PER_RECV 16
+#define FDS_PER_HANDOFF 16
+
+static struct {
+    struct lc_handoff what[HANDOFFS_PER_RECV];
+    struct iovec iov[HANDOFFS_PER_RECV];
+    union {
+        char buf[CMSG_SPACE(FDS_PER_HANDOFF * sizeof(int))];
+        struct cmsghdr align;
+    } control[HANDOFFS_PER_RECV];
+    struct mmsghdr msgs[HANDOFFS_PER_RECV];
+} batch;
+
+static void adopt_one(struct msghdr *msg, size_t len, int64_t now)
+{
+    const struct lc_handoff *what = msg->msg_iov[0].iov_base;
+    bool whole = len == sizeof *what;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        /* One socket per message, as sent. Anything more was added on
+         * the way (socket_wrapper passes its own bookkeeping along). */
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+            if (i == 0)
+                adopt(fd, whole ? what->queued : 0, whole && what->input_unread, now);
+            else
+                lc_raw_close(fd);
+        }
+    }
+}
+
+static void adopt_handoffs(int64_t now)
+{
+    for (;;) {
+        for (int i = 0; i < HANDOFFS_PER_RECV; i++) {
+            batch.what[i] = (struct lc_handoff){ 0, 0 };
+            batch.iov[i] = (struct iovec){ .iov_base = &batch.what[i], .iov_len = sizeof batch.what[i] };
+            batch.msgs[i].msg_hdr = (struct msghdr){
+                .msg_iov = &batch.iov[i],
+                .msg_iovlen = 1,
+                .msg_control = batch.control[i].buf,
+                .msg_controllen = sizeof batch.control[i].buf,
+            };
+        }
+        int got = lc_raw_recvmmsg(receive_fd, batch.msgs, HANDOFFS_PER_RECV,
+                                  MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return;
+        for (int i = 0; i < got; i++) {
+            if (batch.msgs[i].msg_len == 0) {
+                /* Every sending end is gone (closed behind the library's
+                 * back): nothing more can come. */
+                lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
+                return;
+            }
+            adopt_one(&batch.msgs[i].msg_hdr, batch.msgs[i].msg_len, now);
+        }
+        if (got < HANDOFFS_PER_RECV)
+            return;
+    }
+}
 
 /* Input alone keeps a drain alive: a peer that floods us and reads nothing
  * is looked at here, once per idle timeout. */

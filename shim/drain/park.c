@@ -147,10 +147,14 @@ void lc_park_evict(int fd)
 
 void lc_park_forget_in_child(void)
 {
+    /* Read before written, so that a child with nothing parked copies no page. */
     for (int i = 0; i < LC_PARKED_MAX; i++) {
+        if (atomic_load(&parked_fd[i]) == EMPTY)
+            continue;
         int fd = atomic_exchange(&parked_fd[i], EMPTY);
         if (fd >= 0)
             release_private(fd);
     }
-    atomic_store(&parked_count, 0);
+    if (atomic_load(&parked_count))
+        atomic_store(&parked_count, 0);
 }

@@ -24,6 +24,19 @@ struct entry {
 };
 
 static _Atomic(struct entry *) chunks[CHUNK_COUNT];
+/* One past the highest chunk ever mapped: fork, exec and exit visit the
+ * table, and a process that never recorded a descriptor (most helpers a
+ * service starts) must not pay for looking at 4096 empty chunk slots. */
+static _Atomic unsigned chunks_end;
+
+static void note_chunk_mapped(unsigned chunk_index)
+{
+    unsigned end = atomic_load_explicit(&chunks_end, memory_order_relaxed);
+    while (end <= chunk_index &&
+           !atomic_compare_exchange_weak_explicit(&chunks_end, &end, chunk_index + 1,
+                                                  memory_order_release, memory_order_relaxed))
+        ;
+}
 
 static struct entry *lookup(int fd, bool create)
 {
@@ -36,6 +49,9 @@ static struct entry *lookup(int fd, bool create)
                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (fresh == MAP_FAILED)
             return NULL;
+        /* Before the chunk can be seen: a visit that finds it must also
+         * reach it. A slot covered for nothing is only skipped. */
+        note_chunk_mapped(chunk_index);
         struct entry *expected = NULL;
         if (atomic_compare_exchange_strong_explicit(&chunks[chunk_index], &expected, fresh,
                                                     memory_order_acq_rel, memory_order_acquire)) {
@@ -218,7 +234,8 @@ void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec)
 static void visit_entries(unsigned first, unsigned last,
                           void (*fn)(struct entry *e, int fd, uint64_t state, void *ctx), void *ctx)
 {
-    for (unsigned c = first >> CHUNK_BITS; c < CHUNK_COUNT && c <= (last >> CHUNK_BITS); c++) {
+    unsigned end = atomic_load_explicit(&chunks_end, memory_order_acquire);
+    for (unsigned c = first >> CHUNK_BITS; c < end && c <= (last >> CHUNK_BITS); c++) {
         struct entry *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
         if (!chunk)
             continue;
@@ -241,6 +258,11 @@ static void hold_one(struct entry *e, int fd, uint64_t state, void *unused)
     (void)unused;
     if (trackable(state))
         hold_entry(e, state);
+}
+
+bool lc_fdtable_ever_used(void)
+{
+    return atomic_load_explicit(&chunks_end, memory_order_acquire) > 0;
 }
 
 void lc_fdtable_hold_all(void)

@@ -103,6 +103,9 @@ uint64_t lc_fd_state_with(uint64_t state, uint32_t record_flags);
  * F_DUPFD): both get the same record, one more holder. */
 void lc_fdtable_duplicate(int old_fd, int new_fd, bool new_cloexec);
 
+/* Whether any descriptor was ever recorded: a process that never made a
+ * socket has nothing for fork() to count. */
+bool lc_fdtable_ever_used(void);
 /* Counts one more holder of every socket in the table (a fork() is about
  * to copy every descriptor). */
 void lc_fdtable_hold_all(void);

@@ -28,14 +28,22 @@ static uint64_t get(_Atomic uint64_t *counter)
     return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
+/* Read before written: a forked child that never counted anything then
+ * leaves the counters' page shared with its parent (no copy-on-write). */
+static void reset_counter(_Atomic uint64_t *counter)
+{
+    if (atomic_load_explicit(counter, memory_order_relaxed))
+        atomic_store_explicit(counter, 0, memory_order_relaxed);
+}
+
 void lc_stats_reset(void)
 {
-    atomic_store_explicit(&lc_stats.closes_seen, 0, memory_order_relaxed);
+    reset_counter(&lc_stats.closes_seen);
     for (int r = 0; r < LC_REASON_COUNT; r++)
-        atomic_store_explicit(&lc_stats.by_reason[r], 0, memory_order_relaxed);
+        reset_counter(&lc_stats.by_reason[r]);
     for (int e = 0; e < LC_END_COUNT; e++)
-        atomic_store_explicit(&lc_stats.drain_ended[e], 0, memory_order_relaxed);
-    atomic_store_explicit(&lc_stats.bytes_discarded, 0, memory_order_relaxed);
+        reset_counter(&lc_stats.drain_ended[e]);
+    reset_counter(&lc_stats.bytes_discarded);
 }
 
 struct metric {

@@ -378,7 +378,8 @@ void lc_stats_file_atfork_child(void)
     /* Only the forking thread goes on in the child, and it was not
      * writing: a write the drain thread was in the middle of stays with
      * the parent. */
-    atomic_store(&writers_active, 0);
+    if (atomic_load(&writers_active))
+        atomic_store(&writers_active, 0);
 }
 
 void lc_stats_file_init(uint32_t (*lingering_sockets)(void))

@@ -39,7 +39,7 @@ bool lc_in_owner_process(void)
 static void atfork_prepare(void)
 {
     lc_drain_atfork_prepare();
-    if (lc_ready() && lc_holders_ensure())
+    if (lc_ready() && lc_fdtable_ever_used() && lc_holders_ensure())
         lc_fdtable_hold_all();
 }
 
@@ -51,7 +51,8 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     atomic_store(&owner_pid, lc_raw_getpid());
-    atomic_store(&lc_memory_sharing_children, 0);
+    if (atomic_load(&lc_memory_sharing_children))
+        atomic_store(&lc_memory_sharing_children, 0);
     lc_park_forget_in_child();
     lc_drain_atfork_child();
     lc_stats_reset();

@@ -196,6 +196,11 @@ static inline ssize_t lc_raw_recvmsg(int fd, struct msghdr *msg, int flags)
     return (ssize_t)lc_raw_syscall(SYS_recvmsg, fd, msg, flags);
 }
 
+static inline int lc_raw_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+    return (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, NULL);
+}
+
 static inline int lc_raw_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
     return (int)lc_raw_syscall(SYS_getsockopt, fd, level, name, value, len);

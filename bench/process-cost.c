@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* process-cost: what carrying liblingerclose costs a process that starts,
+ * forks and exits, against a preload library that does nothing
+ * (bench/noop-preload), so that only the library's own work is counted.
+ *
+ *   LC_LIBRARY=liblingerclose.so LC_NOOP_LIBRARY=noop-preload.so process-cost [--quick]
+ *
+ *  - spawn: this process (no preload) starts /bin/true with LD_PRELOAD set
+ *    to one library or the other, posix_spawn + waitpid, many times in a
+ *    row: start-up, exec and exit of a program that never makes a socket
+ *    (a CGI helper, a shell command under a systemd drop-in).
+ *  - fork N: a child of this process, running under the library, holds N
+ *    TCP sockets made with socket() (0, 10, 1000), then times fork() + the
+ *    forked child's _exit(0) + waitpid, many times in a row.
+ *
+ * Each round measures both libraries back to back, the order alternating
+ * from round to round (ABBA), and reports the per-round ratio
+ * library / no-op as a median with its min-max spread, beside the median
+ * per-process times. RESULT lines on stdout, as bench/run collects them.
+ *
+ * Internal mode: --fork N COUNT (one measuring child; prints ns per fork). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "progs/progs.h"
+
+extern char **environ;
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median, min and max of n values (sorted in place). */
+static void spread(double *v, int n, double *median, double *min, double *max)
+{
+    qsort(v, (size_t)n, sizeof *v, compare_doubles);
+    *median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    *min = v[0];
+    *max = v[n - 1];
+}
+
+/* environ without LD_PRELOAD, plus LD_PRELOAD=preload. */
+static char **env_with(const char *preload)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env)
+        die("out of memory");
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+            env[j++] = environ[i];
+    if (asprintf(&env[j], "LD_PRELOAD=%s", preload) < 0)
+        die("out of memory");
+    return env;
+}
+
+static void wait_child(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die_errno("waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("a measured child failed (status %d)", status);
+}
+
+/* Microseconds per start-exec-exit of /bin/true under env. */
+static double spawn_round(char **env, int count)
+{
+    char *argv[] = { (char *)"/bin/true", NULL };
+    double start = now_ns();
+    for (int i = 0; i < count; i++) {
+        pid_t pid;
+        int err = posix_spawn(&pid, "/bin/true", NULL, NULL, argv, env);
+        if (err) {
+            errno = err;
+            die_errno("posix_spawn /bin/true");
+        }
+        wait_child(pid);
+    }
+    return (now_ns() - start) / count / 1e3;
+}
+
+/* The measuring child: N sockets, then COUNT forks timed. */
+static int fork_main(int sockets, int count)
+{
+    for (int i = 0; i < sockets; i++)
+        if (socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0) < 0)
+            die_errno("socket");
+    double start = now_ns();
+    for (int i = 0; i < count; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            die_errno("fork");
+        if (pid == 0)
+            _exit(0);
+        wait_child(pid);
+    }
+    printf("%.0f\n", (now_ns() - start) / count);
+    return 0;
+}
+
+/* Microseconds per fork + exit + waitpid in a child under env holding N sockets. */
+static double fork_round(const char *self, char **env, int sockets, int count)
+{
+    char n_text[16], count_text[16];
+    snprintf(n_text, sizeof n_text, "%d", sockets);
+    snprintf(count_text, sizeof count_text, "%d", count);
+    char *argv[] = { (char *)self, (char *)"--fork", n_text, count_text, NULL };
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0)
+        die_errno("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    pid_t pid;
+    int err = posix_spawn(&pid, self, &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    if (err) {
+        errno = err;
+        die_errno("posix_spawn (fork child)");
+    }
+    char text[64] = "";
+    ssize_t got = read_some(out[0], text, sizeof text - 1);
+    close(out[0]);
+    wait_child(pid);
+    if (got <= 0)
+        die("the fork child printed nothing");
+    text[got] = '\0';
+    return strtod(text, NULL) / 1e3;
+}
+
+struct part {
+    const char *name;
+    int sockets; /* -1: spawn */
+};
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--fork") == 0)
+        return fork_main((int)parse_number("--fork", argv[2], 0, 100000),
+                         (int)parse_number("--fork", argv[3], 1, 1000000));
+    bool quick = argc == 2 && strcmp(argv[1], "--quick") == 0;
+    if (argc > 2 || (argc == 2 && !quick))
+        die("usage: LC_LIBRARY=... LC_NOOP_LIBRARY=... process-cost [--quick]");
+    const char *lib = getenv("LC_LIBRARY"), *noop = getenv("LC_NOOP_LIBRARY");
+    if (!lib || !*lib || !noop || !*noop)
+        die("set LC_LIBRARY to liblingerclose.so and LC_NOOP_LIBRARY to bench's noop-preload.so");
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+        die_errno("readlink /proc/self/exe");
+    self[len] = '\0';
+
+    char **env[2] = { env_with(noop), env_with(lib) }; /* [0] no-op, [1] library */
+    int rounds = quick ? 4 : 12, spawns = quick ? 50 : 200, forks = quick ? 100 : 400;
+    static const struct part parts[] = {
+        { "spawn_true", -1 }, { "fork_0_sockets", 0 }, { "fork_10_sockets", 10 }, { "fork_1000_sockets", 1000 },
+    };
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+        double us[2][rounds], ratio[rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int k = 0; k < 2; k++) {
+                int v = (r % 2) ? 1 - k : k;
+                us[v][r] = parts[p].sockets < 0 ? spawn_round(env[v], spawns)
+                                                : fork_round(self, env[v], parts[p].sockets, forks);
+            }
+            ratio[r] = us[1][r] / us[0][r];
+        }
+        double m[2], lo[2], hi[2], rm, rlo, rhi;
+        for (int v = 0; v < 2; v++)
+            spread(us[v], rounds, &m[v], &lo[v], &hi[v]);
+        spread(ratio, rounds, &rm, &rlo, &rhi);
+        printf("RESULT process_%s_ratio %.3f x library / no-op preload, per-round median of %d rounds "
+               "(%.3f-%.3f); library %.1f us (%.1f-%.1f), no-op %.1f us (%.1f-%.1f) per %s\n",
+               parts[p].name, rm, rounds, rlo, rhi, m[1], lo[1], hi[1], m[0], lo[0], hi[0],
+               parts[p].sockets < 0 ? "process" : "fork");
+        fflush(stdout);
+    }
+    return 0;
+}
