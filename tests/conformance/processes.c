@@ -535,7 +535,7 @@ Test(processes, socket_inherited_across_exec_is_left_alone)
 {
     char *log;
     int with = inherited_on_fd_delivered(true, &log);
-    cr_expect_eq(count_lines_with(log, "loaded: mode=auto"), TRIES,
+    cr_expect_eq(count_lines_with(log, ": mode=auto idle-timeout="), TRIES,
                  "the library did not run in every service: %s", log);
     cr_expect_eq(count_lines_with(log, LINGERING), 0, "an inherited socket lingered: %s", log);
     free(log);
