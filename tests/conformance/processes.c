@@ -385,11 +385,15 @@ Test(processes, helper_exec_gives_back_close_on_exec_copies)
 
 Test(processes, helper_closing_all_fds_leaves_parent_connection_alone_close_range_exec)
 {
+    if (!kernel_has_close_range())
+        cr_skip_test("the kernel has no close_range (Linux 5.9)");
     check_helper_closes_all("--how=close_range", true);
 }
 
 Test(processes, helper_closing_all_fds_leaves_parent_connection_alone_close_range_no_exec)
 {
+    if (!kernel_has_close_range())
+        cr_skip_test("the kernel has no close_range (Linux 5.9)");
     check_helper_closes_all("--how=close_range", false);
 }
 
