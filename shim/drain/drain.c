@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,8 +29,16 @@ enum { IDLE, STARTING, RUNNING, FAILED };
 #define DRAIN_STACK_SIZE (256 * 1024)
 #define START_WAIT_MS 5000
 
+/* A start that failed for want of something (threads, memory,
+ * descriptors) is tried again, a few times, a while apart; sockets that
+ * would linger meanwhile wait in the park (park.h). */
+#define START_TRIES 5
+#define START_RETRY_MS 1000
+
 static _Atomic int start_state = IDLE;
 static _Atomic int start_failures_logged;
+static _Atomic int start_failures;
+static _Atomic int64_t start_retry_at_ms;
 
 /* Set by the drain thread once it runs in its own descriptor table
  * (1), or could not get one (-errno). */
@@ -46,9 +55,12 @@ bool lc_drain_started(void)
     return atomic_load_explicit(&start_state, memory_order_acquire) == RUNNING;
 }
 
+/* One close per number wherever close_range fails, not only without it
+ * (ENOSYS): a sandbox's EPERM would otherwise leave this table holding
+ * the program's sockets, which its close() could then never end. */
 static void close_between(unsigned first, unsigned last)
 {
-    if (first > last || lc_raw_close_range(first, last, 0) == 0 || errno != ENOSYS)
+    if (first > last || lc_raw_close_range(first, last, 0) == 0)
         return;
     struct rlimit nofile = { 1024, 1024 };
     getrlimit(RLIMIT_NOFILE, &nofile);
@@ -178,20 +190,34 @@ fail_early:
     return false;
 }
 
+/* Not a refusal (a sandbox's EPERM, an old kernel's ENOSYS), which stays.
+ * Not a thread that started but did not report either (ETIMEDOUT): it may
+ * still run. */
+static bool worth_retrying(int error)
+{
+    return error == EAGAIN || error == EINTR || error == ENOMEM || error == ENOBUFS ||
+           error == EMFILE || error == ENFILE;
+}
+
 bool lc_drain_start(void)
 {
     int state = atomic_load_explicit(&start_state, memory_order_acquire);
     if (state == RUNNING)
         return true;
-    if (state != IDLE)
+    if (state != IDLE || lc_now_ms() < atomic_load(&start_retry_at_ms))
         return false;
     int expected = IDLE;
     if (!atomic_compare_exchange_strong(&start_state, &expected, STARTING))
         return expected == RUNNING;
     int saved_errno = errno;
     bool ok = start_thread();
+    int next = ok ? RUNNING : FAILED;
+    if (!ok && worth_retrying(errno) && atomic_fetch_add(&start_failures, 1) + 1 < START_TRIES) {
+        atomic_store(&start_retry_at_ms, lc_now_ms() + START_RETRY_MS);
+        next = IDLE;
+    }
     errno = saved_errno;
-    atomic_store_explicit(&start_state, ok ? RUNNING : FAILED, memory_order_release);
+    atomic_store_explicit(&start_state, next, memory_order_release);
     if (ok)
         lc_log(LC_LOG_DEBUG, "drain thread started");
     return ok;
@@ -212,5 +238,7 @@ void lc_drain_atfork_child(void)
 {
     lc_drain_loop_atfork_child();
     lc_handoff_atfork_child();
+    atomic_store(&start_failures, 0);
+    atomic_store(&start_retry_at_ms, 0);
     atomic_store(&start_state, IDLE);
 }

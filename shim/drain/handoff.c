@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -17,6 +18,8 @@
 
 #define NONE (-1)
 #define PRIVATE_FD_CEILING 65536
+/* A signal may interrupt the send; a signal storm must not hold close(). */
+#define HANDOFF_TRIES 3
 
 static _Atomic uint32_t in_flight;
 /* Output not yet acknowledged that lingering sockets held when they were
@@ -149,11 +152,17 @@ bool lc_drain_submit(int fd, uint32_t queued, bool input_unread)
     handing_off++; /* (a signal handler's close may nest in this one) */
     atomic_fetch_add(&handoffs_sending, 1);
     int to = atomic_load(&handoff_fd);
-    bool sent = to >= 0 &&
-                lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof what;
+    ssize_t sent = -1;
+    int interrupted = 0;
+    errno = EBADF;
+    if (to >= 0) {
+        do
+            sent = lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (sent < 0 && errno == EINTR && ++interrupted < HANDOFF_TRIES);
+    }
     atomic_fetch_sub(&handoffs_sending, 1);
     handing_off--;
-    return sent;
+    return sent == (ssize_t)sizeof what;
 }
 
 int lc_drain_private_fd(void)
