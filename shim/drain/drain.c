@@ -184,9 +184,11 @@ static bool start_thread(void)
     lc_handoff_open(sender);
     return true;
 
-fail_early:
+fail_early:;
+    int failure = errno; /* for lc_drain_start's choice to retry */
     if (atomic_fetch_add(&start_failures_logged, 1) == 0)
-        lc_log(LC_LOG_ERROR, "cannot start the drain thread (errno %d); closing plainly", errno);
+        lc_log(LC_LOG_ERROR, "cannot start the drain thread (errno %d); closing plainly", failure);
+    errno = failure;
     return false;
 }
 
