@@ -64,7 +64,8 @@ static void close_between(unsigned first, unsigned last)
         return;
     struct rlimit nofile = { 1024, 1024 };
     getrlimit(RLIMIT_NOFILE, &nofile);
-    for (rlim_t fd = first; fd <= last && fd < nofile.rlim_cur; fd++)
+    /* (and the room above the soft limit the hand-off socket may be in) */
+    for (rlim_t fd = first; fd <= last && fd < nofile.rlim_cur + LC_BEYOND_LIMIT_ROOM; fd++)
         lc_raw_close((int)fd);
 }
 
@@ -148,7 +149,7 @@ static bool start_thread(void)
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         goto fail_early;
-    int sender = lc_drain_move_to_private(pair[0]);
+    int sender = lc_drain_move_beyond_limit(pair[0]);
     lc_real_close(pair[0]);
     if (sender < 0) {
         lc_real_close(pair[1]);

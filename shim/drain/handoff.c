@@ -128,6 +128,35 @@ int lc_drain_move_to_private(int fd)
     return moved < 0 ? NONE : moved;
 }
 
+/* Above the soft RLIMIT_NOFILE, where the hard limit leaves room: every
+ * number the program may use stays the program's, and a server run at
+ * exactly its own needs finds them all free. The soft limit is raised for
+ * the one dup and put back: only the drain thread's start does this, once,
+ * never a close (two threads doing it at once could leave it raised). */
+int lc_drain_move_beyond_limit(int fd)
+{
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur >= nofile.rlim_max ||
+        nofile.rlim_cur >= PRIVATE_FD_CEILING)
+        return lc_drain_move_to_private(fd);
+    struct rlimit raised = nofile;
+    raised.rlim_cur = nofile.rlim_max - nofile.rlim_cur > LC_BEYOND_LIMIT_ROOM
+                          ? nofile.rlim_cur + LC_BEYOND_LIMIT_ROOM
+                          : nofile.rlim_max;
+    int moved = NONE;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+        moved = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)nofile.rlim_cur);
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    if (moved < 0)
+        return lc_drain_move_to_private(fd);
+    if (!lc_fdtable_set(moved, LC_FD_PRIVATE)) {
+        lc_real_close(moved);
+        return NONE;
+    }
+    return moved;
+}
+
 bool lc_drain_submit(int fd, uint32_t queued, bool input_unread)
 {
     struct lc_handoff what = { .queued = queued, .input_unread = input_unread };

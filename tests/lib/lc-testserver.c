@@ -286,12 +286,13 @@ static int serve_nonblocking(int listener, int connections)
 int main(int argc, char **argv)
 {
     const char *name = "early-error";
-    int family = AF_INET, connections = 1;
+    int family = AF_INET, connections = 1, held_files = 0;
     static const struct option options[] = {
         { "scenario", required_argument, NULL, 's' },
         { "ipv6", no_argument, NULL, '6' },
         { "connections", required_argument, NULL, 'n' },
         { "naive-parent-shutdown", no_argument, NULL, 'N' },
+        { "hold-files", required_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 },
     };
     for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
@@ -300,6 +301,7 @@ int main(int argc, char **argv)
         case '6': family = AF_INET6; break;
         case 'n': connections = (int)parse_number("--connections", optarg, 0, INT_MAX); break;
         case 'N': naive_parent_shutdown = true; break;
+        case 'H': held_files = (int)parse_number("--hold-files", optarg, 0, 65536); break;
         default: return 2;
         }
     }
@@ -312,10 +314,20 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* What it inherited beyond stdio would take numbers of its own. */
+    if (held_files)
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
     int listener = listen_loopback(family, 0, 64, SOCK_CLOEXEC);
     if (strcmp(name, "abortive-listener") == 0)
         set_abortive_linger(listener);
     announce_listening(listener);
+    /* A server that opens what it needs once it listens (its logs, its
+     * files), run with RLIMIT_NOFILE at exactly that plus one connection
+     * and its stdio: every descriptor of its table is its own. */
+    for (int i = 0; i < held_files; i++)
+        if (open("/dev/null", O_RDONLY | O_CLOEXEC) < 0)
+            die("--hold-files: file %d of %d: %s", i + 1, held_files, strerror(errno));
     int status = 0;
     if (!scenario->serve) {
         status = serve_nonblocking(listener, connections);
