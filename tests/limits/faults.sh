@@ -49,6 +49,7 @@ inject() {
     kind=$1 call=$2 error=$3 when=$4
     shift 4
     name="$call-$error-$when"
+    failures_before=$failures
     launch_server "$name" LD_PRELOAD= strace -f -qq -o /dev/null -e trace="$call" \
         -e inject="$call:error=$error:when=$when" -E "LD_PRELOAD=$lc_preload" \
         -E LINGERCLOSE_LOG=info -E LINGERCLOSE_STATS_FILE="$tmp/stats/$name.prom" \
@@ -103,7 +104,7 @@ inject() {
     echo "$call $error (when=$when): $delivered of $((2 * ROUND)) delivered;" \
         "$(echo "$summary" | sed 's/.*summary: //; s/; drains.*//')"
     grep -E ': (warning|error): ' "$tmp/$name.err" | sed 's/^/    /'
-    pass "$name"
+    [ "$failures" != "$failures_before" ] || pass "$name"
 }
 
 mkdir "$tmp/stats"
