@@ -9,6 +9,7 @@
  * must stay out, the log says so with the expected reason and the outcome
  * is the same either way. */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,13 @@ Test(processes, posix_spawn_helper_keeps_the_close_plain)
 Test(processes, popen_helper_keeps_the_close_plain)
 {
     check_uncounted_helper("popen-helper");
+}
+
+Test(processes, pidfd_spawn_helper_keeps_the_close_plain)
+{
+    if (!dlvsym(RTLD_DEFAULT, "pidfd_spawn", "GLIBC_2.39"))
+        cr_skip_test("this C library has no pidfd_spawn (glibc 2.39)");
+    check_uncounted_helper("pidfd-spawned-helper");
 }
 
 /* ---- prefork -------------------------------------------------------- */

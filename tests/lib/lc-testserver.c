@@ -7,6 +7,7 @@
  * is closed (the test is done with it), and exits 0, or non-zero if
  * something the scenario checks went wrong. */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -201,6 +202,38 @@ static void serve_beside_spawned_helper(int fd)
         die("the helper failed");
 }
 
+/* glibc 2.39's pidfd_spawn, looked up at run time so that this builds on
+ * older glibcs (which lack it: the test skips there). Found through the
+ * global scope, as the program's own call would be bound: the library's
+ * wrapper when it is preloaded. */
+typedef int pidfd_spawn_fn(int *, const char *, const posix_spawn_file_actions_t *,
+                           const posix_spawnattr_t *, char *const[], char *const[]);
+
+static void serve_beside_pidfd_spawned_helper(int fd)
+{
+    extern char **environ;
+    pidfd_spawn_fn *spawn = (pidfd_spawn_fn *)dlsym(RTLD_DEFAULT, "pidfd_spawn");
+    if (!spawn || !dlvsym(RTLD_DEFAULT, "pidfd_spawn", "GLIBC_2.39"))
+        die("this C library has no pidfd_spawn (glibc 2.39)");
+    char command[512];
+    helper_command(command, sizeof command, fd);
+    char shell[] = "/bin/sh", dash_c[] = "-c";
+    char *argv[] = { shell, dash_c, command, NULL };
+    read_and_drop(fd, 1024);
+    int pidfd;
+    int rc = spawn(&pidfd, "/bin/sh", NULL, NULL, argv, environ);
+    if (rc != 0) {
+        errno = rc;
+        die_errno("pidfd_spawn");
+    }
+    close(fd);
+    siginfo_t info = { 0 };
+    if (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED) != 0 || info.si_code != CLD_EXITED ||
+        (info.si_status != 0 && info.si_status != 124))
+        die("the helper failed");
+    close(pidfd);
+}
+
 static void serve_beside_popen_helper(int fd)
 {
     char command[512];
@@ -234,6 +267,7 @@ static const struct scenario scenarios[] = {
     { "fork-child-ends-first", serve_forked_child_ends_first },
     { "spawned-helper", serve_beside_spawned_helper },
     { "popen-helper", serve_beside_popen_helper },
+    { "pidfd-spawned-helper", serve_beside_pidfd_spawned_helper },
     { "nonblocking", NULL }, /* event loop below */
 };
 
