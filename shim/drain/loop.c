@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -175,8 +176,30 @@ static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
         finish(index, LC_END_STALLED);
 }
 
+/* Signals are blocked in this thread: an EINTR is a tracer's doing. */
+#define RECEIVE_TRIES 3
+/* The pause after a failed receive: the hand-off socket stays readable,
+ * and without it the loop would spin on the failure. */
+#define RECEIVE_FAILED_PAUSE_NS (10 * 1000 * 1000)
+
+static bool receive_failure_logged;
+
+/* The sockets handed over wait in the channel meanwhile; a failure that
+ * lasts (a sandbox's EPERM) leaves them there, and the hand-offs that
+ * fill it then fall back to plain closes in the program. */
+static void receive_failed(int error)
+{
+    if (!receive_failure_logged) {
+        receive_failure_logged = true;
+        lc_log(LC_LOG_WARN, "the drain thread cannot receive sockets (errno %d); retrying", error);
+    }
+    struct timespec pause = { 0, RECEIVE_FAILED_PAUSE_NS };
+    nanosleep(&pause, NULL);
+}
+
 static void adopt_handoffs(int64_t now)
 {
+    int interrupted = 0;
     for (;;) {
         struct lc_handoff what = { 0, 0 };
         struct iovec iov = { .iov_base = &what, .iov_len = sizeof what };
@@ -191,7 +214,7 @@ static void adopt_handoffs(int64_t now)
             .msg_controllen = sizeof control.buf,
         };
         ssize_t n = lc_raw_recvmsg(receive_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR && ++interrupted < RECEIVE_TRIES)
             continue;
         if (n == 0) {
             /* Every sending end is gone (closed behind the library's back):
@@ -199,8 +222,11 @@ static void adopt_handoffs(int64_t now)
             lc_raw_epoll_ctl(epoll_fd, EPOLL_CTL_DEL, receive_fd, NULL);
             return;
         }
-        if (n < 0)
+        if (n < 0) {
+            if (errno != EAGAIN)
+                receive_failed(errno);
             return;
+        }
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
                 continue;

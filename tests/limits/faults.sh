@@ -41,7 +41,8 @@ fd_count() {
     ls "/proc/$1/fd" 2>/dev/null | wc -l
 }
 
-# inject CASE SYSCALL ERRNO WHEN [STRACE-OPTION]...: one run; WHEN is
+# inject CASE SYSCALL ERRNO WHEN [STRACE-OPTION]...: one run ($expect_line,
+# if set, is what the log must say); WHEN is
 # strace's (1: the first call only; 1+: every call); -P PATH limits the
 # failure to calls on PATH. CASE "transient" also asks for
 # every response.
@@ -96,6 +97,8 @@ inject() {
     twice=$(grep -E ': (warning|error): ' "$tmp/$name.err" | sed 's/^[^:]*: //; s/[0-9][0-9]*/N/g' |
         sort | uniq -d)
     [ -z "$twice" ] || not_ok "$name: logged more than once: $twice"
+    [ -z "${expect_line:-}" ] || grep -q "$expect_line" "$tmp/$name.err" ||
+        not_ok "$name: no line says '$expect_line'"
     delivered=$((${got1:-0} + ${got2:-0}))
     if [ "$kind" = transient ] && [ "$delivered" != $((2 * ROUND)) ]; then
         not_ok "$name: a transient failure lost responses: $delivered of $((2 * ROUND)) arrived"
@@ -137,7 +140,9 @@ for error in EMFILE ENOMEM; do inject parks epoll_create1 "$error" 1+; done
 inject parks epoll_ctl ENOMEM 1+
 for error in ENOSPC EPERM; do inject lasting epoll_ctl "$error" 1+; done
 for error in EAGAIN ENOBUFS EPERM EINTR; do inject lasting sendmsg "$error" 1+; done
+expect_line='the drain thread cannot receive sockets'
 for error in EINTR ENOMEM EPERM; do inject lasting recvmsg "$error" 1+; done
+expect_line=
 # The accepted sockets cannot be recognised: the library leaves them
 # alone, and their closes are the program's own, uncounted.
 for error in EPERM ENOMEM; do inject lasting getsockopt "$error" 1+; done
