@@ -183,6 +183,8 @@ static void drain_unreserve(void *ctx)
 /* The drain (or, in a process without a drain thread yet, the park) holds
  * the socket from now on; the caller's close only drops the program's
  * descriptor. */
+static _Atomic bool handoff_failure_logged;
+
 static bool drain_keep(void *ctx, int fd, bool input_unread)
 {
     struct drain_place *place = ctx;
@@ -191,13 +193,26 @@ static bool drain_keep(void *ctx, int fd, bool input_unread)
     /* A parked socket is not the drain's: its output counts again once
      * it is handed over. */
     drain_unreserve(ctx);
-    return !place->to_thread && lc_park(fd);
+    if (place->to_thread && !atomic_exchange(&handoff_failure_logged, true)) {
+        int error = errno;
+        lc_log(LC_LOG_WARN,
+               "cannot hand a socket to the drain thread: %s (errno %d); keeping it until the "
+               "next close hands it over, closing plainly when no place is left",
+               lc_errno_text(error), error);
+    }
+    /* A hand-off that failed (no buffer for the message this once) is
+     * retried by the next close: the FIN is already sent, and a plain
+     * close now would reset the response. */
+    return lc_park(fd);
 }
 
 bool lc_close_begin(int fd, const char *how)
 {
-    if (lc_park_any())
+    if (lc_park_any()) {
         lc_park_expire(lc_now_ms());
+        if (lc_drain_started())
+            lc_park_hand_to_drain();
+    }
     struct drain_place place = { false, 0 };
     const struct lc_keeper to_drain = {
         .reserve = drain_reserve,

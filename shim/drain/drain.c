@@ -28,8 +28,16 @@ enum { IDLE, STARTING, RUNNING, FAILED };
 #define DRAIN_STACK_SIZE (256 * 1024)
 #define START_WAIT_MS 5000
 
+/* A start that failed for want of something (threads, memory,
+ * descriptors) is tried again, a few times, a while apart; sockets that
+ * would linger meanwhile wait in the park (park.h). */
+#define START_TRIES 5
+#define START_RETRY_MS 1000
+
 static _Atomic int start_state = IDLE;
 static _Atomic int start_failures_logged;
+static _Atomic int start_failures;
+static _Atomic int64_t start_retry_at_ms;
 
 /* Set by the drain thread once it runs in its own descriptor table
  * (1), or could not get one (-errno). */
@@ -46,13 +54,17 @@ bool lc_drain_started(void)
     return atomic_load_explicit(&start_state, memory_order_acquire) == RUNNING;
 }
 
+/* One close per number wherever close_range fails, not only without it
+ * (ENOSYS): a sandbox's EPERM would otherwise leave this table holding
+ * the program's sockets, which its close() could then never end. */
 static void close_between(unsigned first, unsigned last)
 {
-    if (first > last || lc_raw_close_range(first, last, 0) == 0 || errno != ENOSYS)
+    if (first > last || lc_raw_close_range(first, last, 0) == 0)
         return;
     struct rlimit nofile = { 1024, 1024 };
     getrlimit(RLIMIT_NOFILE, &nofile);
-    for (rlim_t fd = first; fd <= last && fd < nofile.rlim_cur; fd++)
+    /* (and the room above the soft limit the hand-off socket may be in) */
+    for (rlim_t fd = first; fd <= last && fd < nofile.rlim_cur + LC_BEYOND_LIMIT_ROOM; fd++)
         lc_raw_close((int)fd);
 }
 
@@ -136,7 +148,7 @@ static bool start_thread(void)
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         goto fail_early;
-    int sender = lc_drain_move_to_private(pair[0]);
+    int sender = lc_drain_move_beyond_limit(pair[0]);
     lc_real_close(pair[0]);
     if (sender < 0) {
         lc_real_close(pair[1]);
@@ -172,11 +184,22 @@ static bool start_thread(void)
     lc_handoff_open(sender);
     return true;
 
-fail_early:
+fail_early:;
+    int failure = errno; /* for lc_drain_start's choice to retry */
     if (atomic_fetch_add(&start_failures_logged, 1) == 0)
         lc_log(LC_LOG_ERROR, "cannot start the drain thread: %s (errno %d); closing plainly",
-               lc_errno_text(errno), errno);
+               lc_errno_text(failure), failure);
+    errno = failure;
     return false;
+}
+
+/* Not a refusal (a sandbox's EPERM, an old kernel's ENOSYS), which stays.
+ * Not a thread that started but did not report either (ETIMEDOUT): it may
+ * still run. */
+static bool worth_retrying(int error)
+{
+    return error == EAGAIN || error == EINTR || error == ENOMEM || error == ENOBUFS ||
+           error == EMFILE || error == ENFILE;
 }
 
 bool lc_drain_start(void)
@@ -184,15 +207,20 @@ bool lc_drain_start(void)
     int state = atomic_load_explicit(&start_state, memory_order_acquire);
     if (state == RUNNING)
         return true;
-    if (state != IDLE)
+    if (state != IDLE || lc_now_ms() < atomic_load(&start_retry_at_ms))
         return false;
     int expected = IDLE;
     if (!atomic_compare_exchange_strong(&start_state, &expected, STARTING))
         return expected == RUNNING;
     int saved_errno = errno;
     bool ok = start_thread();
+    int next = ok ? RUNNING : FAILED;
+    if (!ok && worth_retrying(errno) && atomic_fetch_add(&start_failures, 1) + 1 < START_TRIES) {
+        atomic_store(&start_retry_at_ms, lc_now_ms() + START_RETRY_MS);
+        next = IDLE;
+    }
     errno = saved_errno;
-    atomic_store_explicit(&start_state, ok ? RUNNING : FAILED, memory_order_release);
+    atomic_store_explicit(&start_state, next, memory_order_release);
     if (ok)
         lc_log(LC_LOG_DEBUG, "drain thread started");
     return ok;
@@ -227,4 +255,8 @@ void lc_drain_atfork_child(void)
         atomic_store(&start_state, IDLE);
     }
     lc_handoff_atfork_child();
+    if (atomic_load(&start_failures) != 0) {
+        atomic_store(&start_failures, 0);
+        atomic_store(&start_retry_at_ms, 0);
+    }
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -17,6 +18,11 @@
 
 #define NONE (-1)
 #define PRIVATE_FD_FLOOR 1024
+/* Beyond this soft limit the hand-off socket does not go above it: a fork
+ * copies the descriptor table up to its highest number. */
+#define BEYOND_LIMIT_MAX 4096
+/* A signal may interrupt the send; a signal storm must not hold close(). */
+#define HANDOFF_TRIES 3
 
 static _Atomic uint32_t in_flight;
 /* Output not yet acknowledged that lingering sockets held when they were
@@ -128,6 +134,39 @@ int lc_drain_move_to_private(int fd)
     return moved < 0 ? NONE : moved;
 }
 
+/* Above the soft RLIMIT_NOFILE, where the hard limit leaves room: every
+ * number the program may use stays the program's, and a server run at
+ * exactly its own needs finds them all free. The soft limit is raised for
+ * the one dup and put back: only the drain thread's start does this, once,
+ * never a close (two threads doing it at once could leave it raised).
+ * Only up to a soft limit of BEYOND_LIMIT_MAX (the usual 1024 puts it at
+ * 1024, where lc_drain_move_to_private would too); above it, a program
+ * with thousands of numbers to spare gives up one, at 1024, rather than
+ * every fork copying a table sized to the limit. */
+int lc_drain_move_beyond_limit(int fd)
+{
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur >= nofile.rlim_max ||
+        nofile.rlim_cur > BEYOND_LIMIT_MAX)
+        return lc_drain_move_to_private(fd);
+    struct rlimit raised = nofile;
+    raised.rlim_cur = nofile.rlim_max - nofile.rlim_cur > LC_BEYOND_LIMIT_ROOM
+                          ? nofile.rlim_cur + LC_BEYOND_LIMIT_ROOM
+                          : nofile.rlim_max;
+    int moved = NONE;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+        moved = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)nofile.rlim_cur);
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    if (moved < 0)
+        return lc_drain_move_to_private(fd);
+    if (!lc_fdtable_set(moved, LC_FD_PRIVATE)) {
+        lc_real_close(moved);
+        return NONE;
+    }
+    return moved;
+}
+
 bool lc_drain_submit(int fd, uint32_t queued, bool input_unread)
 {
     struct lc_handoff what = { .queued = queued, .input_unread = input_unread };
@@ -152,11 +191,17 @@ bool lc_drain_submit(int fd, uint32_t queued, bool input_unread)
     handing_off++; /* (a signal handler's close may nest in this one) */
     atomic_fetch_add(&handoffs_sending, 1);
     int to = atomic_load(&handoff_fd);
-    bool sent = to >= 0 &&
-                lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof what;
+    ssize_t sent = -1;
+    int interrupted = 0;
+    errno = EBADF;
+    if (to >= 0) {
+        do
+            sent = lc_real_sendmsg(to, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (sent < 0 && errno == EINTR && ++interrupted < HANDOFF_TRIES);
+    }
     atomic_fetch_sub(&handoffs_sending, 1);
     handing_off--;
-    return sent;
+    return sent == (ssize_t)sizeof what;
 }
 
 int lc_drain_private_fd(void)

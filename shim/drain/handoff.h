@@ -47,6 +47,11 @@ bool lc_drain_is_private(int fd);
  * the top of the range so that the program's numbering stays its own;
  * -1 if that fails. */
 int lc_drain_move_to_private(int fd);
+/* The same above the soft RLIMIT_NOFILE where the hard one allows: for
+ * the hand-off socket, not on a close's path. */
+int lc_drain_move_beyond_limit(int fd);
+/* How far above the soft limit it may go. */
+#define LC_BEYOND_LIMIT_ROOM 64
 
 /* The program is about to take that number (dup2/dup3 onto it): move ours. */
 void lc_drain_evict(int fd);

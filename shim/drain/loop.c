@@ -33,6 +33,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -264,8 +265,31 @@ static void adopt_one(struct msghdr *msg, size_t len, int64_t now)
     }
 }
 
+/* Signals are blocked in this thread: an EINTR is a tracer's doing. */
+#define RECEIVE_TRIES 3
+/* The pause after a failed receive: the hand-off socket stays readable,
+ * and without it the loop would spin on the failure. */
+#define RECEIVE_FAILED_PAUSE_NS (10 * 1000 * 1000)
+
+static bool receive_failure_logged;
+
+/* The sockets handed over wait in the channel meanwhile; a failure that
+ * lasts (a sandbox's EPERM) leaves them there, and the hand-offs that
+ * fill it then fall back to plain closes in the program. */
+static void receive_failed(int error)
+{
+    if (!receive_failure_logged) {
+        receive_failure_logged = true;
+        lc_log(LC_LOG_WARN, "the drain thread cannot receive sockets: %s (errno %d); retrying",
+               lc_errno_text(error), error);
+    }
+    struct timespec pause = { 0, RECEIVE_FAILED_PAUSE_NS };
+    nanosleep(&pause, NULL);
+}
+
 static void adopt_handoffs(int64_t now)
 {
+    int interrupted = 0;
     for (;;) {
         for (int i = 0; i < HANDOFFS_PER_RECV; i++) {
             batch.what[i] = (struct lc_handoff){ 0, 0 };
@@ -279,8 +303,10 @@ static void adopt_handoffs(int64_t now)
         }
         int got = lc_raw_recvmmsg(receive_fd, batch.msgs, HANDOFFS_PER_RECV,
                                   MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (got < 0 && errno == EINTR)
+        if (got < 0 && errno == EINTR && ++interrupted < RECEIVE_TRIES)
             continue;
+        if (got < 0 && errno != EAGAIN)
+            receive_failed(errno);
         if (got <= 0)
             return;
         for (int i = 0; i < got; i++) {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -60,6 +61,23 @@ static int close_range_sparing_ours(unsigned first, unsigned last, int flags)
     return lc_real_close_range(next, last, flags);
 }
 
+/* 0 if the kernel runs close_range, else the errno it answers: ENOSYS
+ * before Linux 5.9, EPERM under a filter refusing it. The program's call
+ * then closes nothing, and the program carries on with its sockets (most
+ * fall back on one close() each): none may have been shut down and handed
+ * to the drain meanwhile. Asked once, with a range no descriptor is in. */
+static int close_range_refusal(void)
+{
+    static _Atomic int refusal = -1; /* not asked yet */
+    int known = atomic_load_explicit(&refusal, memory_order_relaxed);
+    if (known >= 0)
+        return known;
+    known = lc_raw_close_range(~0u, ~0u, 0) == 0 ? 0 : errno;
+    if (known == 0 || known == ENOSYS || known == EPERM)
+        atomic_store_explicit(&refusal, known, memory_order_relaxed);
+    return known;
+}
+
 /* how: the call's name for the log. */
 static int sweep(unsigned first, unsigned last, int flags, const char *how)
 {
@@ -68,6 +86,11 @@ static int sweep(unsigned first, unsigned last, int flags, const char *how)
         if (rc == 0)
             lc_fdtable_for_each(first, last, mark_cloexec, NULL);
         return rc;
+    }
+    int refusal = close_range_refusal();
+    if (refusal) {
+        errno = refusal;
+        return -1;
     }
     lc_fdtable_for_each(first, last, close_one_in_range, (void *)how);
     return close_range_sparing_ours(first, last, flags);
@@ -97,7 +120,7 @@ LC_EXPORT void closefrom(int lowfd)
         struct rlimit nofile = { 1024, 1024 };
         getrlimit(RLIMIT_NOFILE, &nofile);
         for (rlim_t fd = (rlim_t)lowfd; fd < nofile.rlim_cur && fd <= INT32_MAX; fd++)
-            if (!(lc_fdtable_state((int)fd) & LC_FD_PRIVATE))
+            if (lc_close_begin((int)fd, "closefrom"))
                 lc_real_close((int)fd);
     }
     errno = saved_errno;

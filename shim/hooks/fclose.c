@@ -15,7 +15,13 @@
  * it leaves before the FIN; then the real fclose does everything else. */
 LC_EXPORT int fclose(FILE *stream)
 {
-    if (lc_ready() && stream) {
+    /* glibc declares the argument nonnull, so gcc may fold a plain test of
+     * it away (and gcc 14 warns that it would); broken programs pass NULL
+     * all the same. The empty asm makes the copy's value unknown to the
+     * compiler, which then keeps the test, at no cost in the code. */
+    FILE *maybe_null = stream;
+    __asm__("" : "+r"(maybe_null));
+    if (lc_ready() && maybe_null) {
         int saved_errno = errno;
         int fd = fileno(stream);
         uint64_t state = fd >= 0 ? lc_fdtable_state(fd) : 0;

@@ -41,6 +41,28 @@ LC_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
     return rc;
 }
 
+/* glibc 2.39's posix_spawn that returns a pidfd: the same child, unseen
+ * by the fork handlers as posix_spawn's. */
+LC_EXPORT int pidfd_spawn(int *pidfd, const char *path, const posix_spawn_file_actions_t *actions,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    LC_ENV_WITH_MARKER(envp, env);
+    lc_children_uncounted_start_begin();
+    int rc = lc_real_pidfd_spawn(pidfd, path, actions, attr, argv, env);
+    lc_children_uncounted_start_end();
+    return rc;
+}
+
+LC_EXPORT int pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *actions,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    LC_ENV_WITH_MARKER(envp, env);
+    lc_children_uncounted_start_begin();
+    int rc = lc_real_pidfd_spawnp(pidfd, file, actions, attr, argv, env);
+    lc_children_uncounted_start_end();
+    return rc;
+}
+
 LC_EXPORT int system(const char *command)
 {
     lc_children_uncounted_start_begin();

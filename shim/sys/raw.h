@@ -198,7 +198,7 @@ static inline ssize_t lc_raw_recvmsg(int fd, struct msghdr *msg, int flags)
 
 static inline int lc_raw_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
-    return (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, NULL);
+    return (int)lc_raw_syscall(SYS_recvmmsg, fd, vec, vlen, flags, NULL);
 }
 
 static inline int lc_raw_getsockopt(int fd, int level, int name, void *value, socklen_t *len)

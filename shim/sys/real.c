@@ -45,6 +45,10 @@
       const posix_spawnattr_t *, char *const[], char *const[])                              \
     X(posix_spawnp, int, pid_t *, const char *, const posix_spawn_file_actions_t *,         \
       const posix_spawnattr_t *, char *const[], char *const[])                              \
+    X(pidfd_spawn, int, int *, const char *, const posix_spawn_file_actions_t *,            \
+      const posix_spawnattr_t *, char *const[], char *const[])                              \
+    X(pidfd_spawnp, int, int *, const char *, const posix_spawn_file_actions_t *,           \
+      const posix_spawnattr_t *, char *const[], char *const[])                              \
     X(system, int, const char *)                                                            \
     X(popen, FILE *, const char *, const char *)                                            \
     X(clone, int, int (*)(void *), void *, int, void *, ...)                                \
@@ -263,6 +267,22 @@ int lc_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_ac
 {
     __auto_type fn = REAL_OR_RESOLVED(posix_spawnp);
     return fn ? fn(pid, file, actions, attr, argv, envp) : ENOSYS;
+}
+
+/* Before glibc 2.39 there is none to call: ENOSYS, as glibc's own
+ * answer when the kernel lacks clone3. */
+int lc_real_pidfd_spawn(int *pidfd, const char *path, const posix_spawn_file_actions_t *actions,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    __auto_type fn = REAL_OR_RESOLVED(pidfd_spawn);
+    return fn ? fn(pidfd, path, actions, attr, argv, envp) : ENOSYS;
+}
+
+int lc_real_pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *actions,
+                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    __auto_type fn = REAL_OR_RESOLVED(pidfd_spawnp);
+    return fn ? fn(pidfd, file, actions, attr, argv, envp) : ENOSYS;
 }
 
 int lc_real_system(const char *command)

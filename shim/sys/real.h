@@ -48,6 +48,19 @@ int lc_real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_act
                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 int lc_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+/* glibc 2.39's; declared here where <spawn.h> is older. */
+#if !HAVE_DECL_PIDFD_SPAWN
+int pidfd_spawn(int *pidfd, const char *path, const posix_spawn_file_actions_t *actions,
+                const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+#endif
+#if !HAVE_DECL_PIDFD_SPAWNP
+int pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *actions,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+#endif
+int lc_real_pidfd_spawn(int *pidfd, const char *path, const posix_spawn_file_actions_t *actions,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+int lc_real_pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *actions,
+                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 int lc_real_system(const char *command);
 FILE *lc_real_popen(const char *command, const char *type);
 int lc_real_clone(int (*start)(void *), void *stack, int flags, void *arg, pid_t *parent_tid,

@@ -254,10 +254,34 @@ static void expect_sweep_lingers(const char *how_arg, const char *logged_as,
     }
 }
 
+/* On a kernel without close_range the program's sweep closes nothing and
+ * the program carries on with its connection (here: a close() loop): the
+ * library must not have shut it down or handed it to the drain for a call
+ * that did nothing. Runs under tests/limits/old-kernel.sh. */
+Test(fds, close_range_the_kernel_lacks_touches_nothing)
+{
+    if (kernel_has_close_range())
+        cr_skip_test("the kernel has close_range: tests/limits/old-kernel.sh runs this without");
+    struct outcome with =
+        serve_uploads("closefrom", "--how=close_range-or-loop", true, SWEPT_CONNECTIONS);
+    struct outcome without =
+        serve_uploads("closefrom", "--how=close_range-or-loop", false, SWEPT_CONNECTIONS);
+    expect_fixed(&with, &without, SWEPT_CONNECTIONS);
+    cr_expect_eq(count_lines_with(with.obs, "writable_after_failed_sweep yes"), SWEPT_CONNECTIONS,
+                 "a close_range the kernel refused shut the connection down:\n%s", with.obs);
+    cr_expect_eq(count_lines_with(with.log, "debug: close_range("), 0,
+                 "the library acted on a close_range the kernel refused:\n%s", with.log);
+    expect_same_observations(with.obs, without.obs);
+    outcome_free(&with);
+    outcome_free(&without);
+}
+
 #define ALL_SWEPT "after_sweep connection=EBADF log=EBADF top=EBADF"
 
 Test(fds, close_range_lingers_and_spares_library_fd)
 {
+    if (!kernel_has_close_range())
+        cr_skip_test("the kernel has no close_range (Linux 5.9)");
     expect_sweep_lingers("--how=close_range", "close_range", ALL_SWEPT, NULL, NULL);
 }
 

@@ -9,6 +9,7 @@
  * must stay out, the log says so with the expected reason and the outcome
  * is the same either way. */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,13 @@ Test(processes, popen_helper_keeps_the_close_plain)
     check_uncounted_helper("popen-helper");
 }
 
+Test(processes, pidfd_spawn_helper_keeps_the_close_plain)
+{
+    if (!dlvsym(RTLD_DEFAULT, "pidfd_spawn", "GLIBC_2.39"))
+        cr_skip_test("this C library has no pidfd_spawn (glibc 2.39)");
+    check_uncounted_helper("pidfd-spawned-helper");
+}
+
 /* ---- prefork -------------------------------------------------------- */
 
 #define PER_WORKER 2
@@ -385,11 +393,15 @@ Test(processes, helper_exec_gives_back_close_on_exec_copies)
 
 Test(processes, helper_closing_all_fds_leaves_parent_connection_alone_close_range_exec)
 {
+    if (!kernel_has_close_range())
+        cr_skip_test("the kernel has no close_range (Linux 5.9)");
     check_helper_closes_all("--how=close_range", true);
 }
 
 Test(processes, helper_closing_all_fds_leaves_parent_connection_alone_close_range_no_exec)
 {
+    if (!kernel_has_close_range())
+        cr_skip_test("the kernel has no close_range (Linux 5.9)");
     check_helper_closes_all("--how=close_range", false);
 }
 

@@ -42,6 +42,10 @@ int server_wait(struct server *s, int timeout_ms);
 /* What the server wrote on stderr (malloc'd, NUL-terminated). */
 char *server_stderr(const struct server *s);
 int server_thread_count(const struct server *s);
+/* False where the kernel has no close_range (before Linux 5.9, or under
+ * tests/limits/old-kernel.sh's filter): a pattern's own call fails there
+ * with or without the library. */
+bool kernel_has_close_range(void);
 
 int client_connect(int family, int port);
 /* Writes everything, stopping at the first error (returned, 0 if none). */

@@ -7,6 +7,7 @@
  * is closed (the test is done with it), and exits 0, or non-zero if
  * something the scenario checks went wrong. */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -264,6 +265,38 @@ static void serve_beside_spawned_helper(int fd)
         die("the helper failed");
 }
 
+/* glibc 2.39's pidfd_spawn, looked up at run time so that this builds on
+ * older glibcs (which lack it: the test skips there). Found through the
+ * global scope, as the program's own call would be bound: the library's
+ * wrapper when it is preloaded. */
+typedef int pidfd_spawn_fn(int *, const char *, const posix_spawn_file_actions_t *,
+                           const posix_spawnattr_t *, char *const[], char *const[]);
+
+static void serve_beside_pidfd_spawned_helper(int fd)
+{
+    extern char **environ;
+    pidfd_spawn_fn *spawn = (pidfd_spawn_fn *)dlsym(RTLD_DEFAULT, "pidfd_spawn");
+    if (!spawn || !dlvsym(RTLD_DEFAULT, "pidfd_spawn", "GLIBC_2.39"))
+        die("this C library has no pidfd_spawn (glibc 2.39)");
+    char command[512];
+    helper_command(command, sizeof command, fd);
+    char shell[] = "/bin/sh", dash_c[] = "-c";
+    char *argv[] = { shell, dash_c, command, NULL };
+    read_and_drop(fd, 1024);
+    int pidfd;
+    int rc = spawn(&pidfd, "/bin/sh", NULL, NULL, argv, environ);
+    if (rc != 0) {
+        errno = rc;
+        die_errno("pidfd_spawn");
+    }
+    close(fd);
+    siginfo_t info = { 0 };
+    if (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED) != 0 || info.si_code != CLD_EXITED ||
+        (info.si_status != 0 && info.si_status != 124))
+        die("the helper failed");
+    close(pidfd);
+}
+
 static void serve_beside_popen_helper(int fd)
 {
     char command[512];
@@ -302,6 +335,7 @@ static const struct scenario scenarios[] = {
     { "fork-child-ends-first", serve_forked_child_ends_first },
     { "spawned-helper", serve_beside_spawned_helper },
     { "popen-helper", serve_beside_popen_helper },
+    { "pidfd-spawned-helper", serve_beside_pidfd_spawned_helper },
     { "nonblocking", NULL }, /* event loop below */
 };
 
@@ -354,12 +388,13 @@ static int serve_nonblocking(int listener, int connections)
 int main(int argc, char **argv)
 {
     const char *name = "early-error";
-    int family = AF_INET, connections = 1;
+    int family = AF_INET, connections = 1, held_files = 0;
     static const struct option options[] = {
         { "scenario", required_argument, NULL, 's' },
         { "ipv6", no_argument, NULL, '6' },
         { "connections", required_argument, NULL, 'n' },
         { "naive-parent-shutdown", no_argument, NULL, 'N' },
+        { "hold-files", required_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 },
     };
     for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
@@ -368,6 +403,7 @@ int main(int argc, char **argv)
         case '6': family = AF_INET6; break;
         case 'n': connections = (int)parse_number("--connections", optarg, 0, INT_MAX); break;
         case 'N': naive_parent_shutdown = true; break;
+        case 'H': held_files = (int)parse_number("--hold-files", optarg, 0, 65536); break;
         default: return 2;
         }
     }
@@ -380,10 +416,20 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* What it inherited beyond stdio would take numbers of its own. */
+    if (held_files)
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
     int listener = listen_loopback(family, 0, 64, SOCK_CLOEXEC);
     if (strcmp(name, "abortive-listener") == 0)
         set_abortive_linger(listener);
     announce_listening(listener);
+    /* A server that opens what it needs once it listens (its logs, its
+     * files), run with RLIMIT_NOFILE at exactly that plus one connection
+     * and its stdio: every descriptor of its table is its own. */
+    for (int i = 0; i < held_files; i++)
+        if (open("/dev/null", O_RDONLY | O_CLOEXEC) < 0)
+            die("--hold-files: file %d of %d: %s", i + 1, held_files, strerror(errno));
     int status = 0;
     if (!scenario->serve) {
         status = serve_nonblocking(listener, connections);

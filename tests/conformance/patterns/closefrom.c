@@ -11,7 +11,13 @@
  * and one at the very top of the table. Two connections in a row (the
  * default) show that a sweep leaves the program able to go on.
  *
- * Usage: closefrom --how=close_range|closefrom|close-loop|close_range-cloexec
+ * close_range-or-loop: close_range, and where it fails (a kernel before
+ * 5.9) what such programs fall back on (OpenSSH's closefrom): a close()
+ * loop; in between, whether the failed sweep left the connection
+ * writable, as it must.
+ *
+ * Usage: closefrom --how=close_range|closefrom|close-loop|close_range-cloexec|
+ *                        close_range-or-loop
  *                  [--connections N]
  * Observations: what the sweep returned, what is still open after it and
  * which number the next socket() gets; close-loop also how many numbers
@@ -71,6 +77,14 @@ static void sweep_from(const char *how, int fd)
 {
     if (strcmp(how, "close_range") == 0) {
         pattern_observe("close_range_rc", "%d", close_range((unsigned)fd, ~0U, 0));
+    } else if (strcmp(how, "close_range-or-loop") == 0) {
+        int rc = close_range((unsigned)fd, ~0U, 0);
+        pattern_observe("close_range_rc", "%d", rc);
+        if (rc != 0) {
+            pattern_observe("writable_after_failed_sweep", "%s",
+                            send(fd, "", 0, MSG_NOSIGNAL) == 0 ? "yes" : strerror(errno));
+            sweep_from("close-loop", fd);
+        }
     } else if (strcmp(how, "closefrom") == 0) {
         closefrom(fd);
     } else if (strcmp(how, "close-loop") == 0) {
