@@ -7,7 +7,7 @@
 # itself except around its own sockets, so each failure lands on the
 # library: starting the drain thread (socketpair, fcntl, clone3, unshare,
 # close_range, epoll), handing a socket over (sendmsg) and the drain
-# thread's side (recvmsg, epoll_ctl), deciding (getsockopt, ioctl,
+# thread's side (recvmmsg, epoll_ctl), deciding (getsockopt, ioctl,
 # shutdown), and the statistics file (openat, renameat).
 # For every case:
 #   - the server serves every upload and ends by itself (no crash, no
@@ -141,7 +141,7 @@ inject parks epoll_ctl ENOMEM 1+
 for error in ENOSPC EPERM; do inject lasting epoll_ctl "$error" 1+; done
 for error in EAGAIN ENOBUFS EPERM EINTR; do inject lasting sendmsg "$error" 1+; done
 expect_line='the drain thread cannot receive sockets'
-for error in EINTR ENOMEM EPERM; do inject lasting recvmsg "$error" 1+; done
+for error in EINTR ENOMEM EPERM; do inject lasting recvmmsg "$error" 1+; done
 expect_line=
 # The accepted sockets cannot be recognised: the library leaves them
 # alone, and their closes are the program's own, uncounted.
