@@ -114,6 +114,13 @@ expect_delivery() { # expect_delivery NAME EXPECT HEAD
     case " $scenarios " in *" $1 "*) ;; *) scenarios="$scenarios $1" ;; esac
 }
 
+# The runtimes' servers (tests/servers/jdk-httpserver.sh and the like)
+# answer 413 to a 1 MB POST without reading it.
+expect_post_413() {
+    expect_delivery post_413 'HTTP/1.1 413' \
+        'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n'
+}
+
 # finish SERVER WITH_MODE: compares the counts and reports.
 finish() {
     for name in $scenarios; do

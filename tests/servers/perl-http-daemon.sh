@@ -37,8 +37,7 @@ exec_server() {
 
 for mode in none preload; do
     start_server "$mode"
-    expect_delivery post_413 'HTTP/1.1 413' \
-        'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n'
+    expect_post_413
     stop_server
 done
 finish perl-http-daemon preload
