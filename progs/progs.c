@@ -340,8 +340,12 @@ void upload(int fd, const char *head, size_t body_bytes, size_t chunk, size_t ke
         r->write_errno = send_all(fd, body, len);
     }
     free(body);
-    if (!r->write_errno)
+    if (!r->write_errno) {
         read_reply(fd, keep, r);
+    } else if (!(r->data = calloc(1, 1))) {
+        /* No reply read: an empty one, as struct reply promises. */
+        die_errno("calloc");
+    }
 }
 
 void reply_free(struct reply *r)

@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define LC_EXPORT __attribute__((visibility("default")))
 
@@ -22,6 +23,22 @@
 #define LC_HOOK_ALIAS(name)                                                            \
     extern __typeof__(name) lc_hook_##name LC_HOOK_ALIAS_ATTRIBUTES(name)               \
         __attribute__((alias(#name), visibility("hidden")))
+
+/* Interposed names that C libraries before glibc 2.34 do not declare: the
+ * library exports them all the same, for programs built against a newer
+ * one (configure's checks say which are missing). */
+#if !HAVE_DECL_CLOSE_RANGE
+int close_range(unsigned int first, unsigned int last, int flags);
+#endif
+#if !HAVE_DECL_CLOSEFROM
+void closefrom(int lowfd);
+#endif
+#if !HAVE_DECL__FORK
+pid_t _Fork(void);
+#endif
+#if !HAVE_DECL_EXECVEAT
+int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
+#endif
 
 extern _Atomic bool lc_initialised;
 /* Children started with clone(CLONE_VM) that may be running: they run in

@@ -183,9 +183,15 @@ http {
 }
 CONF
 }
+# -e (nginx 1.19.5 and later) keeps nginx from opening its default error
+# log before it reads the configuration; older ones open it and go on.
 nginx_exec() {
-    exec "$@" "$nginx" -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
-        -g 'daemon off;'
+    if "$nginx" -h 2>&1 | grep -q -e '-e filename'; then
+        set -- "$@" "$nginx" -e "$tmp/nginx/error.log"
+    else
+        set -- "$@" "$nginx"
+    fi
+    exec "$@" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;'
 }
 
 redis_configure() {

@@ -76,9 +76,9 @@ static const char *open_or_errno(int fd)
 static void sweep_from(const char *how, int fd)
 {
     if (strcmp(how, "close_range") == 0) {
-        pattern_observe("close_range_rc", "%d", close_range((unsigned)fd, ~0U, 0));
+        pattern_observe("close_range_rc", "%d", pattern_close_range((unsigned)fd, ~0U, 0));
     } else if (strcmp(how, "close_range-or-loop") == 0) {
-        int rc = close_range((unsigned)fd, ~0U, 0);
+        int rc = pattern_close_range((unsigned)fd, ~0U, 0);
         pattern_observe("close_range_rc", "%d", rc);
         if (rc != 0) {
             pattern_observe("writable_after_failed_sweep", "%s",
@@ -86,7 +86,7 @@ static void sweep_from(const char *how, int fd)
             sweep_from("close-loop", fd);
         }
     } else if (strcmp(how, "closefrom") == 0) {
-        closefrom(fd);
+        pattern_closefrom(fd);
     } else if (strcmp(how, "close-loop") == 0) {
         int limit = descriptor_limit();
         int closed = 0;
@@ -96,7 +96,7 @@ static void sweep_from(const char *how, int fd)
         pattern_observe("loop_closed", "%d", closed);
     } else if (strcmp(how, "close_range-cloexec") == 0) {
         pattern_observe("close_range_rc", "%d",
-                        close_range((unsigned)fd, ~0U, CLOSE_RANGE_CLOEXEC));
+                        pattern_close_range((unsigned)fd, ~0U, CLOSE_RANGE_CLOEXEC));
         int flags = fcntl(fd, F_GETFD);
         pattern_observe("cloexec_set", "%d", flags >= 0 && (flags & FD_CLOEXEC));
         /* Marked only: the connection ends here. */

@@ -67,11 +67,11 @@ static _Noreturn void run_helper(enum how how, bool exec_after)
         break;
     }
     case BY_CLOSE_RANGE:
-        if (close_range(3, ~0U, 0) != 0)
+        if (pattern_close_range(3, ~0U, 0) != 0)
             _exit(3);
         break;
     case BY_CLOSEFROM:
-        closefrom(3);
+        pattern_closefrom(3);
         break;
     case BY_CLOSE_ON_EXEC:
         break;

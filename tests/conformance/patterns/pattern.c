@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -6,10 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pattern.h"
+
+/* Linux numbers system calls added since 5.1 alike on every architecture. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 enum { MAX_PATTERN_OPTIONS = 8 };
 
@@ -154,4 +163,31 @@ void pattern_reap_children(void)
             exit(2);
         }
     }
+}
+
+int pattern_close_range(unsigned int first, unsigned int last, int flags)
+{
+#ifdef HAVE_CLOSE_RANGE
+    return close_range(first, last, flags);
+#else
+    int (*by_name)(unsigned int, unsigned int, int);
+    *(void **)&by_name = dlsym(RTLD_DEFAULT, "close_range");
+    if (by_name)
+        return by_name(first, last, flags);
+    return (int)syscall(SYS_close_range, first, last, flags);
+#endif
+}
+
+void pattern_closefrom(int lowfd)
+{
+#ifdef HAVE_CLOSEFROM
+    closefrom(lowfd);
+#else
+    void (*by_name)(int);
+    *(void **)&by_name = dlsym(RTLD_DEFAULT, "closefrom");
+    if (by_name)
+        by_name(lowfd);
+    else
+        syscall(SYS_close_range, (unsigned int)lowfd, ~0U, 0);
+#endif
 }

@@ -72,4 +72,13 @@ void pattern_sleep_ms(int ms);
 /* Reaps every child; exits 2 if one failed. */
 void pattern_reap_children(void);
 
+/* ---- calls newer than some C libraries ----------------------------------- */
+
+/* close_range and closefrom as a program built against glibc 2.34 or later
+ * calls them. Where the C library the test was built with lacks them
+ * (glibc 2.31), whatever defines the name at run time answers (the library,
+ * when it is preloaded, exports both), else the system call itself. */
+int pattern_close_range(unsigned int first, unsigned int last, int flags);
+void pattern_closefrom(int lowfd);
+
 #endif

@@ -19,6 +19,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,8 +52,14 @@ static const char *errno_name(int e)
 {
     if (e == 0)
         return "0";
+#ifdef HAVE_STRERRORNAME_NP
     const char *name = strerrorname_np(e);
     return name ? name : "?";
+#else
+    static char number[16];
+    snprintf(number, sizeof number, "%d", e);
+    return number;
+#endif
 }
 
 /* "rc=R errno=E" of a call that returned rc with errno e. */
