@@ -50,9 +50,22 @@ serve nofile-64 all "$LC_TESTSERVER" --connections "$CONNECTIONS"
 serve nofile-exact all sh -c 'ulimit -S -n 15 && exec "$@"' sh \
     "$LC_TESTSERVER" --connections "$CONNECTIONS" --hold-files 10
 
+# A user id no account has and no process runs as: RLIMIT_NPROC counts
+# every process of the user, so with nobody another test's (or a daemon's)
+# process would keep the server itself from starting.
+unused_uid() {
+    uid=$((60000 + $$ % 4000))
+    while getent passwd "$uid" >/dev/null 2>&1 ||
+        grep -qs "^Uid:[[:space:]]*$uid[[:space:]]" /proc/[0-9]*/status; do
+        uid=$((uid + 1))
+    done
+    echo "$uid"
+}
+
 # The drain thread is a task of the user's; one is all this user may have.
 if command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; then
-    serve nproc-1 some prlimit --nproc=1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    uid=$(unused_uid)
+    serve nproc-1 some prlimit --nproc=1 setpriv --reuid="$uid" --regid="$uid" --clear-groups \
         "$LC_TESTSERVER" --connections "$CONNECTIONS"
     grep -q 'cannot start the drain thread' "$tmp/nproc-1.err" ||
         not_ok "nproc-1: no line says the drain thread could not start"
