@@ -277,7 +277,7 @@ static bool http_complete(const struct exchange *x, const char *tail)
     bool has_length;
     uint64_t length = header_value(x->head, end, "Content-Length", &has_length);
     if (has_length)
-        return x->received >= head_bytes + length;
+        return length <= UINT64_MAX - head_bytes && x->received >= head_bytes + length;
     const char *coding = strcasestr(x->head, "\r\nTransfer-Encoding:");
     if (coding && coding < end) {
         const char *chunked = strcasestr(coding, "chunked");
@@ -333,6 +333,13 @@ static void read_response(int fd, bool http, long long deadline, struct exchange
                     tail[i] = ' ';
             if (http && http_complete(x, tail)) {
                 x->complete = true;
+                return;
+            }
+            /* A server that never pauses must not hold the probe past
+             * its bound either. */
+            if (now_ms() >= deadline) {
+                x->recv_errno = ETIMEDOUT;
+                x->complete = !http && x->received > 0;
                 return;
             }
         } else if (r == 0) {

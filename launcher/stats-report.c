@@ -3,10 +3,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "stats-report.h"
 
@@ -210,9 +213,20 @@ static void take_sample(struct summary *sum, const struct sample *s)
 static bool read_summary(const char *path, struct summary *sum, char *error, size_t esize)
 {
     *sum = (struct summary){ .closes = 0 };
-    FILE *f = fopen(path, "re");
+    /* The path may be another user's choice (--status reads it from the
+     * process): a FIFO or a device planted there is refused, not read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        snprintf(error, esize, "not a regular file");
+        return false;
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
         snprintf(error, esize, "%s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return false;
     }
     char *line = NULL;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,9 +29,17 @@
  * buffer; NULL with errno set on failure. */
 static char *read_all(const char *path, size_t max, size_t *length)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* The path may come from the process looked at: never wait on a FIFO
+     * or read a device planted there. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
     size_t size = 4096, used = 0;
     char *buf = malloc(size + 1);
     while (buf) {
@@ -76,6 +85,12 @@ static bool mapped_library(const char *maps, char *path, size_t size)
     for (const char *line = maps; *line;) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
+        /* A library replaced by an upgrade is still the one mapped. */
+        static const char deleted[] = " (deleted)";
+        size_t full_len = len;
+        if (len >= sizeof deleted - 1 &&
+            memcmp(line + len - (sizeof deleted - 1), deleted, sizeof deleted - 1) == 0)
+            len -= sizeof deleted - 1;
         const char *slash = memchr(line, '/', len);
         size_t name_len = strlen(LIBRARY_NAME);
         if (slash && len >= name_len && memcmp(line + len - name_len, LIBRARY_NAME, name_len) == 0 &&
@@ -83,7 +98,7 @@ static bool mapped_library(const char *maps, char *path, size_t size)
             snprintf(path, size, "%.*s", (int)(line + len - slash), slash);
             return true;
         }
-        line += len + (end ? 1 : 0);
+        line += full_len + (end ? 1 : 0);
     }
     return false;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
@@ -54,12 +55,42 @@ bool lc_drain_started(void)
     return atomic_load_explicit(&start_state, memory_order_acquire) == RUNNING;
 }
 
-/* One close per number wherever close_range fails, not only without it
- * (ENOSYS): a sandbox's EPERM would otherwise leave this table holding
- * the program's sockets, which its close() could then never end. */
+/* The numbers this thread's table has open, from /proc: a table as large
+ * as the limit (a container's 2^20 or 2^30) would otherwise take a close
+ * per number. False if /proc cannot say. */
+static bool close_listed(unsigned first, unsigned last)
+{
+    int dir = lc_raw_openat(AT_FDCWD, "/proc/thread-self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dir < 0)
+        return false;
+    char entries[4096] __attribute__((aligned(8)));
+    long len;
+    while ((len = lc_raw_getdents64(dir, entries, sizeof entries)) > 0) {
+        for (long at = 0; at < len;) {
+            const struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type;
+                           char name[]; } *entry = (const void *)(entries + at);
+            at += entry->reclen;
+            unsigned long fd = 0;
+            const char *digit = entry->name;
+            if (*digit < '0' || *digit > '9')
+                continue;
+            while (*digit >= '0' && *digit <= '9' && fd <= last)
+                fd = fd * 10 + (unsigned long)(*digit++ - '0');
+            if (*digit == '\0' && fd >= first && fd <= last && fd != (unsigned long)dir)
+                lc_raw_close((int)fd);
+        }
+    }
+    lc_raw_close(dir);
+    return len == 0;
+}
+
+/* Wherever close_range fails, not only without it (ENOSYS), the numbers
+ * are closed one by one: a sandbox's EPERM would otherwise leave this
+ * table holding the program's sockets, which its close() could then never
+ * end. */
 static void close_between(unsigned first, unsigned last)
 {
-    if (first > last || lc_raw_close_range(first, last, 0) == 0)
+    if (first > last || lc_raw_close_range(first, last, 0) == 0 || close_listed(first, last))
         return;
     struct rlimit nofile = { 1024, 1024 };
     getrlimit(RLIMIT_NOFILE, &nofile);

@@ -8,12 +8,14 @@
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "conf/conf.h"
 #include "drain/handoff.h"
 #include "holders/fdtable.h"
+#include "sys/raw.h"
 #include "sys/real.h"
 
 #define NONE (-1)
@@ -137,17 +139,42 @@ int lc_drain_move_to_private(int fd)
 /* Above the soft RLIMIT_NOFILE, where the hard limit leaves room: every
  * number the program may use stays the program's, and a server run at
  * exactly its own needs finds them all free. The soft limit is raised for
- * the one dup and put back: only the drain thread's start does this, once,
- * never a close (two threads doing it at once could leave it raised).
+ * the one dup and put back: only the drain thread's start does this, and
+ * only while the program has no other thread to see it.
  * Only up to a soft limit of BEYOND_LIMIT_MAX (the usual 1024 puts it at
  * 1024, where lc_drain_move_to_private would too); above it, a program
  * with thousands of numbers to spare gives up one, at 1024, rather than
  * every fork copying a table sized to the limit. */
+/* While the limit is raised, another thread's accept() could get a number
+ * above it (past what select() can hold), and its own setrlimit would be
+ * undone: only a process with one thread, this one, may do it. */
+static bool single_threaded(void)
+{
+    char stat[1024];
+    int fd = lc_raw_openat(AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    ssize_t len = lc_raw_read(fd, stat, sizeof stat - 1);
+    lc_raw_close(fd);
+    if (len <= 0)
+        return false;
+    stat[len] = '\0';
+    /* The fields after the command's name, which may hold anything but
+     * ends at the last ')': state is field 3, num_threads field 20. */
+    const char *field = strrchr(stat, ')');
+    for (int number = 2; field && number < 20; number++)
+        field = strchr(field + 1, ' ');
+    return field && field[1] == '1' && field[2] == ' ';
+}
+
 int lc_drain_move_beyond_limit(int fd)
 {
     struct rlimit nofile;
+    /* A seccomp filter may kill the process for a setrlimit (systemd's
+     * @resources). */
     if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur >= nofile.rlim_max ||
-        nofile.rlim_cur > BEYOND_LIMIT_MAX)
+        nofile.rlim_cur > BEYOND_LIMIT_MAX || prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0 ||
+        !single_threaded())
         return lc_drain_move_to_private(fd);
     struct rlimit raised = nofile;
     raised.rlim_cur = nofile.rlim_max - nofile.rlim_cur > LC_BEYOND_LIMIT_ROOM
@@ -156,7 +183,12 @@ int lc_drain_move_beyond_limit(int fd)
     int moved = NONE;
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
         moved = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)nofile.rlim_cur);
-        setrlimit(RLIMIT_NOFILE, &nofile);
+        /* Put back only what is still ours: a signal handler may have set
+         * a limit of its own meanwhile. */
+        struct rlimit now;
+        if (getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur == raised.rlim_cur &&
+            now.rlim_max == raised.rlim_max)
+            setrlimit(RLIMIT_NOFILE, &nofile);
     }
     if (moved < 0)
         return lc_drain_move_to_private(fd);

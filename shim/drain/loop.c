@@ -272,19 +272,50 @@ static void adopt_one(struct msghdr *msg, size_t len, int64_t now)
 #define RECEIVE_FAILED_PAUSE_NS (10 * 1000 * 1000)
 
 static bool receive_failure_logged;
+/* Set under the lock; the pause is taken once it is released, so that a
+ * fork() (whose handler takes the lock) never waits for it. */
+static bool receive_failed_pause;
+/* recvmmsg refused (a filter that allows only recvmsg): one at a time. */
+static bool receive_singly;
 
 /* The sockets handed over wait in the channel meanwhile; a failure that
- * lasts (a sandbox's EPERM) leaves them there, and the hand-offs that
- * fill it then fall back to plain closes in the program. */
+ * lasts leaves them there, and the hand-offs that fill it then fall back
+ * to plain closes in the program. */
 static void receive_failed(int error)
 {
     if (!receive_failure_logged) {
         receive_failure_logged = true;
-        lc_log(LC_LOG_WARN, "the drain thread cannot receive sockets: %s (errno %d); retrying",
-               lc_errno_text(error), error);
+        log_later(LC_LOG_WARN, "the drain thread cannot receive sockets: %s (errno %d); retrying",
+                  lc_errno_text(error), error);
     }
+    receive_failed_pause = true;
+}
+
+static void pause_after_failed_receive(void)
+{
+    if (!receive_failed_pause)
+        return;
+    receive_failed_pause = false;
     struct timespec pause = { 0, RECEIVE_FAILED_PAUSE_NS };
     nanosleep(&pause, NULL);
+}
+
+static int receive_handoffs(void)
+{
+    if (!receive_singly) {
+        int got = lc_raw_recvmmsg(receive_fd, batch.msgs, HANDOFFS_PER_RECV,
+                                  MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (got >= 0 || (errno != ENOSYS && errno != EPERM && errno != EINVAL))
+            return got;
+        receive_singly = true;
+        log_later(LC_LOG_INFO, "recvmmsg refused: %s (errno %d); taking hand-offs one at a time",
+                  lc_errno_text(errno), errno);
+    }
+    ssize_t len = lc_raw_recvmsg(receive_fd, &batch.msgs[0].msg_hdr, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (len < 0)
+        return -1;
+    batch.msgs[0].msg_len = (unsigned)len;
+    return 1;
 }
 
 static void adopt_handoffs(int64_t now)
@@ -301,8 +332,7 @@ static void adopt_handoffs(int64_t now)
                 .msg_controllen = sizeof batch.control[i].buf,
             };
         }
-        int got = lc_raw_recvmmsg(receive_fd, batch.msgs, HANDOFFS_PER_RECV,
-                                  MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        int got = receive_handoffs();
         if (got < 0 && errno == EINTR && ++interrupted < RECEIVE_TRIES)
             continue;
         if (got < 0 && errno != EAGAIN)
@@ -318,7 +348,7 @@ static void adopt_handoffs(int64_t now)
             }
             adopt_one(&batch.msgs[i].msg_hdr, batch.msgs[i].msg_len, now);
         }
-        if (got < HANDOFFS_PER_RECV)
+        if (!receive_singly && got < HANDOFFS_PER_RECV)
             return;
     }
 }
@@ -404,6 +434,7 @@ void lc_drain_loop_run(void)
         timeout = lc_slots_wait_ms(&slots, now, lc_conf.total_timeout_ms, lc_conf.idle_timeout_ms);
         pthread_mutex_unlock(&lock);
         write_deferred_lines();
+        pause_after_failed_receive();
         lc_stats_timer_fire_when_due(now);
         timeout = lc_stats_timer_bound(timeout, lc_now_ms());
     }

@@ -170,6 +170,16 @@ static inline ssize_t lc_raw_write(int fd, const void *buf, size_t len)
     return (ssize_t)lc_raw_syscall(SYS_write, fd, buf, len);
 }
 
+static inline ssize_t lc_raw_read(int fd, void *buf, size_t len)
+{
+    return (ssize_t)lc_raw_syscall(SYS_read, fd, buf, len);
+}
+
+static inline long lc_raw_getdents64(int fd, void *buf, size_t len)
+{
+    return (long)lc_raw_syscall(SYS_getdents64, fd, buf, len);
+}
+
 static inline int lc_raw_socket(int domain, int type, int protocol)
 {
     return (int)lc_raw_syscall(SYS_socket, domain, type, protocol);
