@@ -102,7 +102,7 @@ const struct lc_setting lc_settings[LC_SETTING_COUNT] = {
                                    FIELD(peer_fin_wait_ms),
                                    "0 or off, or up to 1h (LINGERCLOSE_TIMEOUT bounds it), "
                                    DURATION_SYNTAX,
-                                   "0", "off" },
+                                   "off", NULL },
     [LC_SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", parse_byte_cap, FIELD(max_bytes),
                                ACCEPTED_SIZE, "unlimited", NULL },
     /* What peers that do not read may keep in a process's send queues
