@@ -112,6 +112,18 @@ else
         "counts peer-first=${peer_first:-none} timeout=${timeout:-none}: $(cat "$tmp/on.err")"
 fi
 
+# The operator's summary of the same file.
+if [ -x "${LC_LAUNCHER:-}" ]; then
+    "$LC_LAUNCHER" --stats "$tmp/on.prom" >"$tmp/summary" 2>&1
+    if grep -q "FIN deferred .*peer-first $peer_first, timeout $timeout" "$tmp/summary"; then
+        pass "lingerclose --stats shows the FINs deferred by outcome"
+    else
+        not_ok "lingerclose --stats does not show peer-first $peer_first, timeout $timeout: $(cat "$tmp/summary")"
+    fi
+else
+    skip_check "lingerclose --stats shows the FINs deferred by outcome" "LC_LAUNCHER is not set"
+fi
+
 # ---- the wait off (the default) ----------------------------------------------
 launch_server off LINGERCLOSE_STATS_FILE="$tmp/off.prom" LINGERCLOSE_STATS_INTERVAL=0 \
     python3 "$here/close-after-response.py"
