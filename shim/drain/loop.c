@@ -215,6 +215,8 @@ static void adopt(int fd, uint32_t queued, bool reset_if_stalled, bool fin_defer
     int32_t index = lc_slots_take(&slots, lc_conf.max_sockets);
     if (index == NONE) {
         lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
+        if (fin_deferred)
+            lc_count(&lc_stats.fin_deferred[LC_FIN_DRAIN_ENDED], 1);
         lc_drain_unaccount_output(queued);
         lc_raw_close(fd);
         lc_drain_unreserve();
