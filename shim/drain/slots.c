@@ -146,10 +146,11 @@ int lc_slots_wait_ms(const struct lc_slots *t, int64_t now, struct lc_slot_timeo
     if (t->by_start.head == NONE)
         return -1;
     int64_t next = t->slot[t->by_start.head].start_ms + timeouts.total_ms;
-    if (t->by_activity.head != NONE && t->slot[t->by_activity.head].last_ms + timeouts.idle_ms < next)
-        next = t->slot[t->by_activity.head].last_ms + timeouts.idle_ms;
-    if (t->by_fin.head != NONE && t->slot[t->by_fin.head].start_ms + timeouts.fin_wait_ms < next)
-        next = t->slot[t->by_fin.head].start_ms + timeouts.fin_wait_ms;
+    int32_t idle_head = t->by_activity.head, fin_head = t->by_fin.head;
+    if (idle_head != NONE && t->slot[idle_head].last_ms + timeouts.idle_ms < next)
+        next = t->slot[idle_head].last_ms + timeouts.idle_ms;
+    if (fin_head != NONE && t->slot[fin_head].start_ms + timeouts.fin_wait_ms < next)
+        next = t->slot[fin_head].start_ms + timeouts.fin_wait_ms;
     next -= now;
     if (next < 0)
         return 0;

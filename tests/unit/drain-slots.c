@@ -205,7 +205,8 @@ Test(drain_slots, the_wait_is_until_the_nearer_of_the_two_deadlines)
     struct lc_slots t = LC_SLOTS_EMPTY;
     int32_t a = adopt(&t, 10, 0);
     cr_expect_eq(lc_slots_wait_ms(&t, 0, TIMEOUTS), (int)IDLE_MS, "idle comes first");
-    cr_expect_eq(lc_slots_wait_ms(&t, 0, (struct lc_slot_timeouts){ 500, IDLE_MS, FIN_WAIT_MS }), 500, "total comes first");
+    cr_expect_eq(lc_slots_wait_ms(&t, 0, (struct lc_slot_timeouts){ 500, IDLE_MS, FIN_WAIT_MS }),
+                 500, "total comes first");
     lc_slots_touch(&t, a, 1000);
     cr_expect_eq(lc_slots_wait_ms(&t, 1200, TIMEOUTS), (int)(1000 + IDLE_MS - 1200));
     cr_expect_eq(lc_slots_wait_ms(&t, 1000 + IDLE_MS + 5, TIMEOUTS), 0, "already due");
@@ -329,8 +330,8 @@ Test(drain_slots, the_wait_is_until_the_nearest_of_the_three_deadlines)
     int32_t b = adopt_fin_deferred(&t, 11, 50);
     cr_expect_eq(lc_slots_wait_ms(&t, 50, TIMEOUTS), (int)FIN_WAIT_MS, "the FIN comes first");
     lc_slots_fin_sent(&t, b, 50 + FIN_WAIT_MS);
-    cr_expect_eq(lc_slots_wait_ms(&t, 50 + FIN_WAIT_MS, TIMEOUTS), (int)(IDLE_MS - 50 - FIN_WAIT_MS),
-                 "then fd 10's idle deadline");
+    cr_expect_eq(lc_slots_wait_ms(&t, 50 + FIN_WAIT_MS, TIMEOUTS),
+                 (int)(IDLE_MS - 50 - FIN_WAIT_MS), "then fd 10's idle deadline");
     lc_slots_release_all(&t);
 
     struct lc_slots only_deferred = LC_SLOTS_EMPTY;
