@@ -55,7 +55,7 @@ static const struct {
       "hold a lingering close's FIN back for up to DUR,\n"
       "until the peer closes first: TIME_WAIT then stays\n"
       "with the peer; a response that ends at the close\n"
-      "arrives up to DUR later; 0 or off (the default)" },
+      "arrives up to DUR later; 0 or off for no wait" },
     { LC_SETTING_MAX_SOCKETS, "N", "linger on at most N sockets at once, 1 to 1048576" },
     { LC_SETTING_MAX_BYTES, "SIZE",
       "discard at most SIZE bytes per socket; SIZE takes\n"

@@ -100,8 +100,7 @@ const struct lc_setting lc_settings[LC_SETTING_COUNT] = {
      * server's FIN, which is held back for up to this long. */
     [LC_SETTING_PEER_FIN_WAIT] = { "LINGERCLOSE_PEER_FIN_WAIT", parse_peer_fin_wait,
                                    FIELD(peer_fin_wait_ms),
-                                   "0 or off, or up to 1h (LINGERCLOSE_TIMEOUT bounds it), "
-                                   DURATION_SYNTAX,
+                                   "0 or off, or 1ms to 1h, " DURATION_SYNTAX,
                                    "off", NULL },
     [LC_SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", parse_byte_cap, FIELD(max_bytes),
                                ACCEPTED_SIZE, "unlimited", NULL },
