@@ -9,7 +9,7 @@ set terminal pngcairo size 1100,480 font ",10" noenhanced
 set output outdir."/timewait.png"
 set multiplot layout 1,2 title "lingerclose: TIME_WAIT entries, new connections from one client address"
 set grid
-set key top left
+set key below
 set xlabel "seconds into the load"
 set yrange [0:*]
 set title "server side (local port: the server's)"
