@@ -51,6 +51,11 @@ static const struct {
     { LC_SETTING_EXIT_TIMEOUT, "DUR",
       "when COMMAND ends holding connections, wait at most\n"
       "DUR for their peers; 0 to 60s, 0 for no wait" },
+    { LC_SETTING_PEER_FIN_WAIT, "DUR",
+      "hold a lingering close's FIN back for up to DUR,\n"
+      "until the peer closes first: TIME_WAIT then stays\n"
+      "with the peer; a response that ends at the close\n"
+      "arrives up to DUR later; 0 or off for no wait" },
     { LC_SETTING_MAX_SOCKETS, "N", "linger on at most N sockets at once, 1 to 1048576" },
     { LC_SETTING_MAX_BYTES, "SIZE",
       "discard at most SIZE bytes per socket; SIZE takes\n"

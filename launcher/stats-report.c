@@ -33,7 +33,7 @@ struct summary {
     double newest_written, oldest_written; /* Unix time; 0: not given */
     char version[LABEL_MAX];
     char pid[LABEL_MAX];
-    struct breakdown lingering, plain, ended;
+    struct breakdown lingering, plain, ended, fin_deferred;
 };
 
 struct sample {
@@ -197,6 +197,8 @@ static void take_sample(struct summary *sum, const struct sample *s)
         add_to(&sum->plain, label(s, "reason"), s->value);
     } else if (strcmp(name, "drains_ended_total") == 0) {
         add_to(&sum->ended, label(s, "end"), s->value);
+    } else if (strcmp(name, "fin_deferred_total") == 0) {
+        add_to(&sum->fin_deferred, label(s, "outcome"), s->value);
     } else if (strcmp(name, "discarded_bytes_total") == 0) {
         sum->discarded += s->value;
     } else if (strcmp(name, "capacity_fallbacks_total") == 0) {
@@ -274,9 +276,10 @@ static void add_summary(struct summary *total, const struct summary *s)
         note_written(total, s->newest_written);
     if (s->oldest_written)
         note_written(total, s->oldest_written);
-    const struct breakdown *from[] = { &s->lingering, &s->plain, &s->ended };
-    struct breakdown *to[] = { &total->lingering, &total->plain, &total->ended };
-    for (int k = 0; k < 3; k++)
+    const struct breakdown *from[] = { &s->lingering, &s->plain, &s->ended, &s->fin_deferred };
+    struct breakdown *to[] = { &total->lingering, &total->plain, &total->ended,
+                               &total->fin_deferred };
+    for (size_t k = 0; k < sizeof from / sizeof *from; k++)
         for (unsigned i = 0; i < from[k]->count; i++)
             add_to(to[k], from[k]->items[i].label, from[k]->items[i].value);
 }
@@ -337,6 +340,9 @@ static void print_counts(FILE *out, const struct summary *s)
     print_breakdown(out, "lingering closes", &s->lingering);
     print_breakdown(out, "plain closes", &s->plain);
     print_breakdown(out, "drains ended", &s->ended);
+    /* Only a process that ran with LINGERCLOSE_PEER_FIN_WAIT has any. */
+    if (breakdown_total(&s->fin_deferred) > 0)
+        print_breakdown(out, "FIN deferred", &s->fin_deferred);
     if (s->discarded < 1024)
         fprintf(out, "  %-19s %12s\n", "input discarded", bytes);
     else

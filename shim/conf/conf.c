@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/conf.h"
 #include "holders/adopt.h"
@@ -36,6 +37,16 @@ static bool parse_timeout(const char *text, void *field)
 static bool parse_exit_timeout(const char *text, void *field)
 {
     return lc_parse_duration_ms(text, 0, LC_MAX_EXIT_TIMEOUT_MS, field);
+}
+
+/* "off" as well as 0: the mode is off by default, and the word says so. */
+static bool parse_peer_fin_wait(const char *text, void *field)
+{
+    if (text && strcasecmp(text, "off") == 0) {
+        *(uint32_t *)field = 0;
+        return true;
+    }
+    return lc_parse_duration_ms(text, 0, LC_MAX_TIMEOUT_MS, field);
 }
 
 static bool parse_byte_cap(const char *text, void *field)
@@ -85,6 +96,12 @@ const struct lc_setting lc_settings[LC_SETTING_COUNT] = {
     [LC_SETTING_EXIT_TIMEOUT] = { "LINGERCLOSE_EXIT_TIMEOUT", parse_exit_timeout,
                                   FIELD(exit_timeout_ms),
                                   "0 for no wait, or up to 60s, " DURATION_SYNTAX, "2s", NULL },
+    /* Off by default: a close-delimited response then waits for the
+     * server's FIN, which is held back for up to this long. */
+    [LC_SETTING_PEER_FIN_WAIT] = { "LINGERCLOSE_PEER_FIN_WAIT", parse_peer_fin_wait,
+                                   FIELD(peer_fin_wait_ms),
+                                   "0 or off, or 1ms to 1h, " DURATION_SYNTAX,
+                                   "off", NULL },
     [LC_SETTING_MAX_BYTES] = { "LINGERCLOSE_MAX_BYTES", parse_byte_cap, FIELD(max_bytes),
                                ACCEPTED_SIZE, "unlimited", NULL },
     /* What peers that do not read may keep in a process's send queues

@@ -18,6 +18,10 @@ struct lc_conf {
     uint32_t idle_timeout_ms;
     uint32_t total_timeout_ms;
     uint32_t exit_timeout_ms; /* 0: no lingering when the process ends */
+    /* How long a lingering close holds its FIN back for the peer's, so
+     * that the peer's close is the active one and the TIME_WAIT its; 0:
+     * the FIN goes at once. */
+    uint32_t peer_fin_wait_ms;
     uint64_t max_bytes; /* 0: no cap */
     uint64_t max_queued; /* output not yet acknowledged, all lingering sockets together; 0: no cap */
     uint32_t max_sockets;
@@ -50,6 +54,7 @@ enum lc_setting_id {
     LC_SETTING_IDLE_TIMEOUT,
     LC_SETTING_TIMEOUT,
     LC_SETTING_EXIT_TIMEOUT,
+    LC_SETTING_PEER_FIN_WAIT,
     LC_SETTING_MAX_BYTES,
     LC_SETTING_MAX_QUEUED,
     LC_SETTING_MAX_SOCKETS,

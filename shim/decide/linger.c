@@ -100,8 +100,10 @@ static bool forget_epoll_registrations(int fd, const struct lc_fd_entry *entry)
 /* The FIN goes before the socket is kept because it is also the last
  * check: a connection the peer has reset still has its unread input (the
  * peek saw it), but no state to linger in, and shutdown() says so with
- * ENOTCONN. */
-static bool linger(int fd, const struct lc_fd_entry *entry, bool input_unread,
+ * ENOTCONN. A FIN held back for the peer's is held only on an established
+ * connection (after the program's own SHUT_WR it has gone already); a
+ * reset that comes in between ends the drain at its first read. */
+static bool linger(int fd, const struct lc_fd_entry *entry, const struct lc_socket_state *state,
                    const struct lc_keeper *keeper, enum lc_reason *plain_reason)
 {
     enum lc_reason no_place;
@@ -109,12 +111,14 @@ static bool linger(int fd, const struct lc_fd_entry *entry, bool input_unread,
         *plain_reason = no_place;
         return false;
     }
-    if (lc_real_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN) {
+    bool fin_deferred = state->tcp_state == LC_TCP_ESTABLISHED && keeper->defers_fin &&
+                        keeper->defers_fin(keeper->ctx);
+    if (!fin_deferred && lc_real_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN) {
         keeper->unreserve(keeper->ctx);
         *plain_reason = LC_PLAIN_NOT_CONNECTED;
         return false;
     }
-    if (keeper->keep(keeper->ctx, fd, input_unread))
+    if (keeper->keep(keeper->ctx, fd, state->unread_bytes > 0, fin_deferred))
         return true;
     *plain_reason = LC_PLAIN_UNAVAILABLE;
     return false;
@@ -131,7 +135,7 @@ bool lc_close_prepare(int fd, const char *how, const struct lc_keeper *keeper)
     struct lc_socket_state state;
     enum lc_reason reason = lc_close_decide(&entry, fd, &state);
     bool lingers = lc_reason_lingers(reason) &&
-                   linger(fd, &entry, state.unread_bytes > 0, keeper, &reason);
+                   linger(fd, &entry, &state, keeper, &reason);
     lc_count(&lc_stats.by_reason[reason], 1);
     const char *ending = keeper->ending ? keeper->ending : "";
     const char *separator = keeper->ending ? ": " : "";
@@ -180,15 +184,21 @@ static void drain_unreserve(void *ctx)
     lc_drain_give_back_place(place->queued);
 }
 
+static bool drain_defers_fin(void *ctx)
+{
+    const struct drain_place *place = ctx;
+    return place->to_thread && lc_conf.peer_fin_wait_ms > 0;
+}
+
 /* The drain (or, in a process without a drain thread yet, the park) holds
  * the socket from now on; the caller's close only drops the program's
  * descriptor. */
 static _Atomic bool handoff_failure_logged;
 
-static bool drain_keep(void *ctx, int fd, bool input_unread)
+static bool drain_keep(void *ctx, int fd, bool input_unread, bool fin_deferred)
 {
     struct drain_place *place = ctx;
-    if (place->to_thread && lc_drain_submit(fd, place->queued, input_unread))
+    if (place->to_thread && lc_drain_submit(fd, place->queued, input_unread, fin_deferred))
         return true;
     /* A parked socket is not the drain's: its output counts again once
      * it is handed over. */
@@ -201,8 +211,11 @@ static bool drain_keep(void *ctx, int fd, bool input_unread)
                lc_errno_text(error), error);
     }
     /* A hand-off that failed (no buffer for the message this once) is
-     * retried by the next close: the FIN is already sent, and a plain
+     * retried by the next close: the FIN is sent (now, if it was to wait
+     * for the peer's: a parked socket has no deadline for it), and a plain
      * close now would reset the response. */
+    if (fin_deferred)
+        lc_real_shutdown(fd, SHUT_WR);
     return lc_park(fd);
 }
 
@@ -217,6 +230,7 @@ bool lc_close_begin(int fd, const char *how)
     const struct lc_keeper to_drain = {
         .reserve = drain_reserve,
         .unreserve = drain_unreserve,
+        .defers_fin = drain_defers_fin,
         .keep = drain_keep,
         .ctx = &place,
         .ending = NULL,

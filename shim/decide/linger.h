@@ -17,7 +17,10 @@ enum lc_reason lc_close_decide(const struct lc_fd_entry *entry, int fd,
 
 /* Where a socket that lingers goes once its FIN is sent: the drain thread
  * (or the park) for a close, the exit path's own set when the process
- * ends. */
+ * ends. Only the drain thread can hold the FIN back for the peer's
+ * (LINGERCLOSE_PEER_FIN_WAIT): the park and the exit path send it at once,
+ * a parked socket because it may wait for a drain thread for long, the
+ * exit path because the process is ending. */
 struct lc_keeper {
     /* Before the FIN: a place for fd. False, with *plain_reason, if there
      * is none. */
@@ -25,9 +28,13 @@ struct lc_keeper {
                     enum lc_reason *plain_reason);
     /* The FIN could not be sent: the place goes back. */
     void (*unreserve)(void *ctx);
-    /* After the FIN: takes fd over. False if it cannot, giving back its
-     * place: the close is plain after all. */
-    bool (*keep)(void *ctx, int fd, bool input_unread);
+    /* Whether it would hold the FIN back for the peer's: asked after
+     * reserve; NULL: never. */
+    bool (*defers_fin)(void *ctx);
+    /* After the FIN, or instead of it with fin_deferred: takes fd over.
+     * False if it cannot, giving back its place: the close is plain after
+     * all. */
+    bool (*keep)(void *ctx, int fd, bool input_unread, bool fin_deferred);
     void *ctx;
     /* What is ending, for the log ("exit"); NULL for a descriptor's own
      * close. */

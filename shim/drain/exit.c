@@ -56,9 +56,10 @@ static void exit_unreserve(void *ctx)
     (void)ctx;
 }
 
-static bool exit_keep(void *ctx, int fd, bool input_unread)
+static bool exit_keep(void *ctx, int fd, bool input_unread, bool fin_deferred)
 {
     (void)input_unread;
+    (void)fin_deferred;
     add(ctx, fd);
     return true;
 }

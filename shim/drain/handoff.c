@@ -199,9 +199,10 @@ int lc_drain_move_beyond_limit(int fd)
     return moved;
 }
 
-bool lc_drain_submit(int fd, uint32_t queued, bool input_unread)
+bool lc_drain_submit(int fd, uint32_t queued, bool input_unread, bool fin_deferred)
 {
-    struct lc_handoff what = { .queued = queued, .input_unread = input_unread };
+    struct lc_handoff what = { .queued = queued, .input_unread = input_unread,
+                               .fin_deferred = fin_deferred };
     struct iovec iov = { .iov_base = &what, .iov_len = sizeof what };
     union {
         char buf[CMSG_SPACE(sizeof(int))];

@@ -16,6 +16,7 @@
 struct lc_handoff {
     uint32_t queued;
     uint32_t input_unread; /* a plain close would have reset it */
+    uint32_t fin_deferred; /* no FIN sent: the drain sends it (LINGERCLOSE_PEER_FIN_WAIT) */
 };
 
 /* A place in the drain for fd: one of LINGERCLOSE_MAX_SOCKETS, and the
@@ -35,8 +36,10 @@ uint32_t lc_drain_in_flight(void);
 /* Sends the program's socket fd (with its reserved place and the output
  * counted for it) to the thread, which then holds its own reference.
  * input_unread: the close found input unread, so a plain close would have
- * reset the connection; a stalled drain may then end with a reset too. */
-bool lc_drain_submit(int fd, uint32_t queued, bool input_unread);
+ * reset the connection; a stalled drain may then end with a reset too.
+ * fin_deferred: the close sent no FIN; the thread holds it back for the
+ * peer's, LINGERCLOSE_PEER_FIN_WAIT at most. */
+bool lc_drain_submit(int fd, uint32_t queued, bool input_unread, bool fin_deferred);
 
 /* The library's one descriptor in the program's table (the sending end),
  * or -1. */

@@ -7,7 +7,8 @@
  * registrations of the socket removed; shutdown(SHUT_WR), so the FIN
  * leaves at once, from inside close(); then one sendmsg(SCM_RIGHTS) of the
  * socket on a non-blocking unix socket pair, and the program's number is
- * closed as asked.
+ * closed as asked. With LINGERCLOSE_PEER_FIN_WAIT the shutdown is left
+ * out and the hand-off says so: the drain holds the FIN back.
  *
  * Here, in the drain thread, which owns every lingering socket in a
  * descriptor table of its own:
@@ -25,6 +26,12 @@
  *    each), ends the drains past their idle or total timeout (slots.h keeps
  *    them in deadline order), and sleeps until the next deadline: nothing
  *    wakes it while nothing is due.
+ *  - A socket handed over with its FIN held back is drained the same way;
+ *    the peer's FIN ends it as any other, and the close that follows is
+ *    then the passive one: no TIME_WAIT on this side. If the peer has not
+ *    closed when LINGERCLOSE_PEER_FIN_WAIT is over, the FIN goes out then
+ *    and the drain goes on as any other, its idle timeout counted from the
+ *    FIN, its total timeout from the hand-off.
  * A socket whose peer closes promptly thus costs the thread its share of
  * one epoll_wait and one recvmmsg, one or two recv, and the close. */
 #include "config.h"
@@ -98,9 +105,18 @@ static void __attribute__((format(printf, 2, 3))) log_later(enum lc_log_level le
     deferred[deferred_count++].level = level;
 }
 
+static enum lc_fin_outcome fin_outcome(enum lc_drain_end why)
+{
+    if (why == LC_END_EOF)
+        return LC_FIN_PEER_FIRST;
+    return why == LC_END_TOTAL ? LC_FIN_TIMEOUT : LC_FIN_DRAIN_ENDED;
+}
+
 static void finish(int32_t index, enum lc_drain_end why)
 {
     struct lc_slot *s = &slots.slot[index];
+    if (s->fin_deferred)
+        lc_count(&lc_stats.fin_deferred[fin_outcome(why)], 1);
     lc_slots_unlink(&slots, index);
     int fd = s->fd;
     long long lived_ms = (long long)(lc_now_ms() - s->start_ms);
@@ -195,11 +211,13 @@ struct serving {
  * ever being registered with epoll: no epoll_ctl, no wake-up of its own.
  * A drain that goes on is registered level-triggered, so what arrived
  * between the read and the registration still wakes the thread. */
-static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
+static void adopt(int fd, uint32_t queued, bool reset_if_stalled, bool fin_deferred, int64_t now)
 {
     int32_t index = lc_slots_take(&slots, lc_conf.max_sockets);
     if (index == NONE) {
         lc_count(&lc_stats.drain_ended[LC_END_ERROR], 1);
+        if (fin_deferred)
+            lc_count(&lc_stats.fin_deferred[LC_FIN_DRAIN_ENDED], 1);
         lc_drain_unaccount_output(queued);
         lc_raw_close(fd);
         lc_drain_unreserve();
@@ -207,7 +225,8 @@ static void adopt(int fd, uint32_t queued, bool reset_if_stalled, int64_t now)
         return;
     }
     slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
-                                          .queued = queued, .reset_if_stalled = reset_if_stalled };
+                                          .queued = queued, .reset_if_stalled = reset_if_stalled,
+                                          .fin_deferred = fin_deferred };
     lc_slots_link(&slots, index);
     if (queued && output_stalled_at_handoff(&slots.slot[index], now)) {
         finish(index, LC_END_STALLED);
@@ -258,7 +277,8 @@ static void adopt_one(struct msghdr *msg, size_t len, int64_t now)
             int fd;
             memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
             if (i == 0)
-                adopt(fd, whole ? what->queued : 0, whole && what->input_unread, now);
+                adopt(fd, whole ? what->queued : 0, whole && what->input_unread,
+                      whole && what->fin_deferred, now);
             else
                 lc_raw_close(fd);
         }
@@ -323,7 +343,7 @@ static void adopt_handoffs(int64_t now)
     int interrupted = 0;
     for (;;) {
         for (int i = 0; i < HANDOFFS_PER_RECV; i++) {
-            batch.what[i] = (struct lc_handoff){ 0, 0 };
+            batch.what[i] = (struct lc_handoff){ 0, 0, 0 };
             batch.iov[i] = (struct iovec){ .iov_base = &batch.what[i], .iov_len = sizeof batch.what[i] };
             batch.msgs[i].msg_hdr = (struct msghdr){
                 .msg_iov = &batch.iov[i],
@@ -390,11 +410,31 @@ static void service(int32_t index, int64_t now)
         finish(index, end);
 }
 
+/* The peer has not closed within LINGERCLOSE_PEER_FIN_WAIT: the FIN the
+ * close held back goes now. */
+static void send_deferred_fin(int32_t index, int64_t now)
+{
+    int fd = slots.slot[index].fd;
+    lc_count(&lc_stats.fin_deferred[LC_FIN_TIMEOUT], 1);
+    lc_slots_fin_sent(&slots, index, now);
+    if (lc_raw_shutdown(fd, SHUT_WR) != 0 && errno == ENOTCONN)
+        finish(index, LC_END_ERROR);
+}
+
+static struct lc_slot_timeouts timeouts(void)
+{
+    return (struct lc_slot_timeouts){ .total_ms = lc_conf.total_timeout_ms,
+                                      .idle_ms = lc_conf.idle_timeout_ms,
+                                      .fin_wait_ms = lc_conf.peer_fin_wait_ms };
+}
+
 static void expire(int64_t now)
 {
     int32_t index;
     while ((index = lc_slots_past_total(&slots, now, lc_conf.total_timeout_ms)) != NONE)
         finish(index, LC_END_TOTAL);
+    while ((index = lc_slots_past_fin(&slots, now, lc_conf.peer_fin_wait_ms)) != NONE)
+        send_deferred_fin(index, now);
     while ((index = lc_slots_past_idle(&slots, now, lc_conf.idle_timeout_ms)) != NONE) {
         struct lc_slot *s = &slots.slot[index];
         finish(index, s->queued && output_stalled(s, now) ? LC_END_STALLED : LC_END_IDLE);
@@ -431,7 +471,7 @@ void lc_drain_loop_run(void)
                 service((int32_t)events[i].data.u32, now);
         }
         expire(now);
-        timeout = lc_slots_wait_ms(&slots, now, lc_conf.total_timeout_ms, lc_conf.idle_timeout_ms);
+        timeout = lc_slots_wait_ms(&slots, now, timeouts());
         pthread_mutex_unlock(&lock);
         write_deferred_lines();
         pause_after_failed_receive();

@@ -94,7 +94,7 @@ void lc_park_hand_to_drain(void)
         uint32_t queued;
         enum lc_reason refused;
         bool handed = lc_drain_take_place(fd, &queued, &refused);
-        if (handed && !lc_drain_submit(fd, queued, false)) {
+        if (handed && !lc_drain_submit(fd, queued, false, false)) {
             lc_drain_give_back_place(queued);
             handed = false;
         }

@@ -79,18 +79,24 @@ void lc_slots_give_back(struct lc_slots *t, int32_t index)
     t->free_head = index;
 }
 
+/* The list a slot's activity links are in. */
+static struct lc_slot_list *second_list(struct lc_slots *t, int32_t index)
+{
+    return t->slot[index].fin_deferred ? &t->by_fin : &t->by_activity;
+}
+
 void lc_slots_link(struct lc_slots *t, int32_t index)
 {
     LC_ASSERT(in_use(t, index));
     list_append(t, &t->by_start, index, LINKS(start));
-    list_append(t, &t->by_activity, index, LINKS(activity));
+    list_append(t, second_list(t, index), index, LINKS(activity));
 }
 
 void lc_slots_unlink(struct lc_slots *t, int32_t index)
 {
     LC_ASSERT(in_use(t, index));
     list_remove(t, &t->by_start, index, LINKS(start));
-    list_remove(t, &t->by_activity, index, LINKS(activity));
+    list_remove(t, second_list(t, index), index, LINKS(activity));
 }
 
 void lc_slots_touch(struct lc_slots *t, int32_t index, int64_t now)
@@ -99,7 +105,18 @@ void lc_slots_touch(struct lc_slots *t, int32_t index, int64_t now)
     if (t->slot[index].last_ms == now)
         return;
     t->slot[index].last_ms = now;
+    if (t->slot[index].fin_deferred)
+        return;
     list_remove(t, &t->by_activity, index, LINKS(activity));
+    list_append(t, &t->by_activity, index, LINKS(activity));
+}
+
+void lc_slots_fin_sent(struct lc_slots *t, int32_t index, int64_t now)
+{
+    LC_ASSERT(in_use(t, index) && t->slot[index].fin_deferred);
+    list_remove(t, &t->by_fin, index, LINKS(activity));
+    t->slot[index].fin_deferred = false;
+    t->slot[index].last_ms = now;
     list_append(t, &t->by_activity, index, LINKS(activity));
 }
 
@@ -115,16 +132,26 @@ int32_t lc_slots_past_idle(const struct lc_slots *t, int64_t now, uint32_t idle_
     return head != NONE && t->slot[head].last_ms + idle_timeout_ms <= now ? head : NONE;
 }
 
-int lc_slots_wait_ms(const struct lc_slots *t, int64_t now, uint32_t total_timeout_ms,
-                     uint32_t idle_timeout_ms)
+int32_t lc_slots_past_fin(const struct lc_slots *t, int64_t now, uint32_t fin_wait_ms)
 {
-    /* Every slot in use is in both lists. */
-    LC_ASSERT((t->by_start.head == NONE) == (t->by_activity.head == NONE));
+    int32_t head = t->by_fin.head;
+    return head != NONE && t->slot[head].start_ms + fin_wait_ms <= now ? head : NONE;
+}
+
+int lc_slots_wait_ms(const struct lc_slots *t, int64_t now, struct lc_slot_timeouts timeouts)
+{
+    /* Every slot in use is in by_start and in one of the other two. */
+    LC_ASSERT((t->by_start.head == NONE) ==
+              (t->by_activity.head == NONE && t->by_fin.head == NONE));
     if (t->by_start.head == NONE)
         return -1;
-    int64_t total = t->slot[t->by_start.head].start_ms + total_timeout_ms;
-    int64_t idle = t->slot[t->by_activity.head].last_ms + idle_timeout_ms;
-    int64_t next = (total < idle ? total : idle) - now;
+    int64_t next = t->slot[t->by_start.head].start_ms + timeouts.total_ms;
+    int32_t idle_head = t->by_activity.head, fin_head = t->by_fin.head;
+    if (idle_head != NONE && t->slot[idle_head].last_ms + timeouts.idle_ms < next)
+        next = t->slot[idle_head].last_ms + timeouts.idle_ms;
+    if (fin_head != NONE && t->slot[fin_head].start_ms + timeouts.fin_wait_ms < next)
+        next = t->slot[fin_head].start_ms + timeouts.fin_wait_ms;
+    next -= now;
     if (next < 0)
         return 0;
     return next > INT_MAX ? INT_MAX : (int)next;

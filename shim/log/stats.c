@@ -18,6 +18,12 @@ static const char *const end_names[LC_END_COUNT] = {
     [LC_END_STALLED] = "stalled",
 };
 
+static const char *const fin_outcome_names[LC_FIN_COUNT] = {
+    [LC_FIN_PEER_FIRST] = "peer-first",
+    [LC_FIN_TIMEOUT] = "timeout",
+    [LC_FIN_DRAIN_ENDED] = "drain-ended",
+};
+
 const char *lc_drain_end_name(enum lc_drain_end end)
 {
     return (unsigned)end < LC_END_COUNT ? end_names[end] : "?";
@@ -44,6 +50,8 @@ void lc_stats_reset(void)
     for (int e = 0; e < LC_END_COUNT; e++)
         reset_counter(&lc_stats.drain_ended[e]);
     reset_counter(&lc_stats.bytes_discarded);
+    for (int o = 0; o < LC_FIN_COUNT; o++)
+        reset_counter(&lc_stats.fin_deferred[o]);
 }
 
 struct metric {
@@ -61,6 +69,8 @@ static const struct metric metrics[] = {
       "Lingering closes that ended, by what ended them." },
     { "lingerclose_discarded_bytes_total", "counter",
       "Input bytes read and discarded by lingering closes." },
+    { "lingerclose_fin_deferred_total", "counter",
+      "Lingering closes that held their FIN back for the peer's, by how the wait ended." },
     { "lingerclose_capacity_fallbacks_total", "counter",
       "Closes that would have lingered but found every place taken." },
     { "lingerclose_lingering_sockets", "gauge", "Sockets in a lingering close now." },
@@ -75,6 +85,7 @@ enum {
     M_PLAIN,
     M_DRAINS_ENDED,
     M_DISCARDED,
+    M_FIN_DEFERRED,
     M_CAPACITY,
     M_LINGERING_NOW,
     M_WRITTEN,
@@ -143,6 +154,10 @@ bool lc_stats_format_prometheus(const struct lc_stats_context *ctx, lc_stats_sin
         prom_sample(&p, M_DRAINS_ENDED, "end", end_names[e], get(&lc_stats.drain_ended[e]));
     prom_header(&p, M_DISCARDED);
     prom_sample(&p, M_DISCARDED, NULL, NULL, get(&lc_stats.bytes_discarded));
+    prom_header(&p, M_FIN_DEFERRED);
+    for (int o = 0; o < LC_FIN_COUNT; o++)
+        prom_sample(&p, M_FIN_DEFERRED, "outcome", fin_outcome_names[o],
+                    get(&lc_stats.fin_deferred[o]));
     prom_header(&p, M_CAPACITY);
     prom_sample(&p, M_CAPACITY, NULL, NULL, get(&lc_stats.by_reason[LC_PLAIN_CAPACITY]));
     prom_header(&p, M_LINGERING_NOW);
@@ -181,5 +196,14 @@ size_t lc_stats_format(char *buf, size_t size)
     if (n < size)
         n += lc_formatf(buf + n, size - n, "; discarded=%llu bytes",
                         (unsigned long long)get(&lc_stats.bytes_discarded));
+    uint64_t deferred = 0;
+    for (int o = 0; o < LC_FIN_COUNT; o++)
+        deferred += get(&lc_stats.fin_deferred[o]);
+    /* Only where the mode was on: the line stays as it was otherwise. */
+    if (deferred && n < size)
+        n += lc_formatf(buf + n, size - n, "; FIN deferred:");
+    for (int o = 0; deferred && o < LC_FIN_COUNT && n < size; o++)
+        n += lc_formatf(buf + n, size - n, " %s=%llu", fin_outcome_names[o],
+                        (unsigned long long)get(&lc_stats.fin_deferred[o]));
     return n;
 }

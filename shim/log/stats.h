@@ -21,11 +21,20 @@ enum lc_drain_end {
     LC_END_COUNT
 };
 
+/* How a FIN held back for the peer's (LINGERCLOSE_PEER_FIN_WAIT) went. */
+enum lc_fin_outcome {
+    LC_FIN_PEER_FIRST, /* the peer's FIN came first: ours is the passive close */
+    LC_FIN_TIMEOUT,    /* ours went out when the wait was over */
+    LC_FIN_DRAIN_ENDED, /* the drain ended first (a reset, the byte cap, a stalled peer) */
+    LC_FIN_COUNT
+};
+
 struct lc_stats {
     _Atomic uint64_t closes_seen;
     _Atomic uint64_t by_reason[LC_REASON_COUNT];
     _Atomic uint64_t drain_ended[LC_END_COUNT];
     _Atomic uint64_t bytes_discarded;
+    _Atomic uint64_t fin_deferred[LC_FIN_COUNT];
 };
 
 extern struct lc_stats lc_stats;

@@ -72,10 +72,10 @@ __attribute__((constructor)) static void lingerclose_init(void)
      * server logs one line for itself and one for the server). */
     lc_log(LC_LOG_INFO,
            "%s %s loaded in %s: mode=%s idle-timeout=%ums timeout=%ums exit-timeout=%ums "
-           "max-bytes=%llu max-queued=%llu max-sockets=%u stats-file=%s",
+           "peer-fin-wait=%ums max-bytes=%llu max-queued=%llu max-sockets=%u stats-file=%s",
            PACKAGE_NAME, PACKAGE_VERSION, program_invocation_short_name,
            lc_mode_name(lc_conf.mode), lc_conf.idle_timeout_ms, lc_conf.total_timeout_ms,
-           lc_conf.exit_timeout_ms, (unsigned long long)lc_conf.max_bytes,
+           lc_conf.exit_timeout_ms, lc_conf.peer_fin_wait_ms, (unsigned long long)lc_conf.max_bytes,
            (unsigned long long)lc_conf.max_queued, lc_conf.max_sockets,
            lc_conf.stats_path[0] ? lc_conf.stats_path : "none");
     /* Off means off: every hook stays a plain pass-through. */

@@ -216,6 +216,11 @@ static inline int lc_raw_getsockopt(int fd, int level, int name, void *value, so
     return (int)lc_raw_syscall(SYS_getsockopt, fd, level, name, value, len);
 }
 
+static inline int lc_raw_shutdown(int fd, int how)
+{
+    return (int)lc_raw_syscall(SYS_shutdown, fd, how);
+}
+
 static inline int lc_raw_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
     return (int)lc_raw_syscall(SYS_setsockopt, fd, level, name, value, len);

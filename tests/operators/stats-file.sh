@@ -60,6 +60,7 @@ expected = {
     "lingerclose_plain_closes": "counter",
     "lingerclose_drains_ended": "counter",
     "lingerclose_discarded_bytes": "counter",
+    "lingerclose_fin_deferred": "counter",
     "lingerclose_capacity_fallbacks": "counter",
     "lingerclose_lingering_sockets": "gauge",
     "lingerclose_stats_written_timestamp_seconds": "gauge",

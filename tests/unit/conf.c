@@ -495,6 +495,7 @@ static void expect_defaults(const struct lc_conf *c, uint32_t max_sockets)
     cr_expect_eq(c->idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS);
     cr_expect_eq(c->total_timeout_ms, DEFAULT_TOTAL_TIMEOUT_MS);
     cr_expect_eq(c->exit_timeout_ms, DEFAULT_EXIT_TIMEOUT_MS);
+    cr_expect_eq(c->peer_fin_wait_ms, 0, "the FIN goes at once unless asked");
     cr_expect_eq(c->max_bytes, 0);
     cr_expect_eq(c->max_queued, DEFAULT_MAX_QUEUED);
     cr_expect_eq(c->max_sockets, max_sockets);
@@ -580,6 +581,7 @@ Test(settings, option_names_and_default_texts)
         { LC_SETTING_IDLE_TIMEOUT, "idle-timeout", "2s" },
         { LC_SETTING_TIMEOUT, "timeout", "30s" },
         { LC_SETTING_EXIT_TIMEOUT, "exit-timeout", "2s" },
+        { LC_SETTING_PEER_FIN_WAIT, "peer-fin-wait", "off" },
         { LC_SETTING_MAX_SOCKETS, "max-sockets", "a quarter of the open-file limit, 16 to 16384" },
         { LC_SETTING_MAX_BYTES, "max-bytes", "unlimited" },
         { LC_SETTING_MAX_QUEUED, "max-queued", "64M" },
@@ -768,6 +770,7 @@ static const char *const all_vars[] = {
     "LINGERCLOSE_TIMEOUT",   "LINGERCLOSE_EXIT_TIMEOUT", "LINGERCLOSE_MAX_BYTES",
     "LINGERCLOSE_MAX_QUEUED", "LINGERCLOSE_MAX_SOCKETS", "LINGERCLOSE_LOG_TARGET",  "LINGERCLOSE_PORTS",
     "LINGERCLOSE_EXCLUDE_PORTS", "LINGERCLOSE_STATS_FILE", "LINGERCLOSE_STATS_INTERVAL",
+    "LINGERCLOSE_PEER_FIN_WAIT",
 };
 
 /* The fake environment and what the loader did with it. Each Criterion test
@@ -846,6 +849,7 @@ static void set_all_valid(void)
     env_set("LINGERCLOSE_IDLE_TIMEOUT", "500ms");
     env_set("LINGERCLOSE_TIMEOUT", "2m");
     env_set("LINGERCLOSE_EXIT_TIMEOUT", "250ms");
+    env_set("LINGERCLOSE_PEER_FIN_WAIT", "300ms");
     env_set("LINGERCLOSE_MAX_BYTES", "64K");
     env_set("LINGERCLOSE_MAX_QUEUED", "8M");
     env_set("LINGERCLOSE_MAX_SOCKETS", "100");
@@ -903,6 +907,7 @@ Test(conf_load, valid_values_are_used)
     cr_expect_eq(c.idle_timeout_ms, 500);
     cr_expect_eq(c.total_timeout_ms, 120000);
     cr_expect_eq(c.exit_timeout_ms, 250);
+    cr_expect_eq(c.peer_fin_wait_ms, 300);
     cr_expect_eq(c.max_bytes, 65536);
     cr_expect_eq(c.max_queued, 8u << 20);
     cr_expect_eq(c.max_sockets, 100);
@@ -935,6 +940,12 @@ Test(conf_load, more_valid_values)
         { "LINGERCLOSE_EXIT_TIMEOUT", "1", offsetof(struct lc_conf, exit_timeout_ms), 1000 },
         { "LINGERCLOSE_EXIT_TIMEOUT", "60s", offsetof(struct lc_conf, exit_timeout_ms), 60000 },
         { "LINGERCLOSE_EXIT_TIMEOUT", "1m", offsetof(struct lc_conf, exit_timeout_ms), 60000 },
+        { "LINGERCLOSE_PEER_FIN_WAIT", "off", offsetof(struct lc_conf, peer_fin_wait_ms), 0 },
+        { "LINGERCLOSE_PEER_FIN_WAIT", "OFF", offsetof(struct lc_conf, peer_fin_wait_ms), 0 },
+        { "LINGERCLOSE_PEER_FIN_WAIT", "0", offsetof(struct lc_conf, peer_fin_wait_ms), 0 },
+        { "LINGERCLOSE_PEER_FIN_WAIT", "1ms", offsetof(struct lc_conf, peer_fin_wait_ms), 1 },
+        { "LINGERCLOSE_PEER_FIN_WAIT", "1s", offsetof(struct lc_conf, peer_fin_wait_ms), 1000 },
+        { "LINGERCLOSE_PEER_FIN_WAIT", "1h", offsetof(struct lc_conf, peer_fin_wait_ms), 3600000 },
         { "LINGERCLOSE_MAX_BYTES", "unlimited", offsetof(struct lc_conf, max_bytes), 0 },
         { "LINGERCLOSE_MAX_BYTES", "0", offsetof(struct lc_conf, max_bytes), 0 },
         { "LINGERCLOSE_MAX_BYTES", "12345", offsetof(struct lc_conf, max_bytes), 12345 },
@@ -1000,6 +1011,10 @@ static const struct bad_row bad_rows[] = {
     { "LINGERCLOSE_TIMEOUT", "2 s", "30s" },
     { "LINGERCLOSE_TIMEOUT", "4294967296ms", "30s" },
     { "LINGERCLOSE_TIMEOUT", "2h", "30s" },
+    { "LINGERCLOSE_PEER_FIN_WAIT", "61m", "off" },
+    { "LINGERCLOSE_PEER_FIN_WAIT", "on", "off" },
+    { "LINGERCLOSE_PEER_FIN_WAIT", "-1", "off" },
+    { "LINGERCLOSE_PEER_FIN_WAIT", "", "off" },
     { "LINGERCLOSE_EXIT_TIMEOUT", "61s", "2s" },
     { "LINGERCLOSE_EXIT_TIMEOUT", "1h", "2s" },
     { "LINGERCLOSE_EXIT_TIMEOUT", "-1", "2s" },
@@ -1145,6 +1160,7 @@ Test(conf_load, every_bad_value_at_once)
     env_set("LINGERCLOSE_IDLE_TIMEOUT", "0ms");
     env_set("LINGERCLOSE_TIMEOUT", "forever");
     env_set("LINGERCLOSE_EXIT_TIMEOUT", "5 s");
+    env_set("LINGERCLOSE_PEER_FIN_WAIT", "always");
     env_set("LINGERCLOSE_MAX_BYTES", "1x");
     env_set("LINGERCLOSE_MAX_QUEUED", "lots");
     env_set("LINGERCLOSE_MAX_SOCKETS", "-3");

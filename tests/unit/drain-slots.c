@@ -15,6 +15,8 @@
 #define CAPACITY 8
 #define TOTAL_MS 30000u
 #define IDLE_MS 2000u
+#define FIN_WAIT_MS 300u
+#define TIMEOUTS ((struct lc_slot_timeouts){ TOTAL_MS, IDLE_MS, FIN_WAIT_MS })
 
 TestSuite(drain_slots, .timeout = 30);
 
@@ -28,6 +30,17 @@ static int32_t adopt(struct lc_slots *t, int fd, int64_t now)
     return index;
 }
 
+/* As the drain thread adopts a socket whose FIN the close held back. */
+static int32_t adopt_fin_deferred(struct lc_slots *t, int fd, int64_t now)
+{
+    int32_t index = lc_slots_take(t, CAPACITY);
+    cr_assert_neq(index, NONE, "no slot for fd %d", fd);
+    t->slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
+                                       .fin_deferred = true };
+    lc_slots_link(t, index);
+    return index;
+}
+
 /* As the drain thread finishes one. */
 static void finish(struct lc_slots *t, int32_t index)
 {
@@ -37,9 +50,9 @@ static void finish(struct lc_slots *t, int32_t index)
 
 /* The fds along a list, head to tail, checking every back link on the
  * way; returns how many. */
-static int walk(const struct lc_slots *t, bool by_start, int *fds)
+static int walk_list(const struct lc_slots *t, const struct lc_slot_list *l, bool by_start,
+                     int *fds)
 {
-    const struct lc_slot_list *l = by_start ? &t->by_start : &t->by_activity;
     int count = 0;
     int32_t prev = NONE;
     for (int32_t i = l->head; i != NONE; count++) {
@@ -52,6 +65,21 @@ static int walk(const struct lc_slots *t, bool by_start, int *fds)
     }
     cr_assert_eq(l->tail, prev, "the tail is not the last slot");
     return count;
+}
+
+static int walk(const struct lc_slots *t, bool by_start, int *fds)
+{
+    return walk_list(t, by_start ? &t->by_start : &t->by_activity, by_start, fds);
+}
+
+/* by_fin shares by_activity's links. */
+static void expect_fin_order(const struct lc_slots *t, const int *want, int n)
+{
+    int got[CAPACITY];
+    int count = walk_list(t, &t->by_fin, false, got);
+    cr_assert_eq(count, n, "by_fin holds %d slots, not %d", count, n);
+    for (int i = 0; i < n; i++)
+        cr_expect_eq(got[i], want[i], "by_fin[%d] is fd %d, not %d", i, got[i], want[i]);
 }
 
 static void expect_order(const struct lc_slots *t, bool by_start, const int *want, int n)
@@ -113,7 +141,7 @@ Test(drain_slots, removal_from_head_middle_and_tail_keeps_the_rest_in_order)
     finish(&t, index[3]);
     expect_order(&t, true, NULL, 0);
     expect_order(&t, false, NULL, 0);
-    cr_expect_eq(lc_slots_wait_ms(&t, 100, TOTAL_MS, IDLE_MS), -1, "an empty table has no deadline");
+    cr_expect_eq(lc_slots_wait_ms(&t, 100, TIMEOUTS), -1, "an empty table has no deadline");
     lc_slots_release_all(&t);
 }
 
@@ -176,12 +204,13 @@ Test(drain_slots, the_wait_is_until_the_nearer_of_the_two_deadlines)
 {
     struct lc_slots t = LC_SLOTS_EMPTY;
     int32_t a = adopt(&t, 10, 0);
-    cr_expect_eq(lc_slots_wait_ms(&t, 0, TOTAL_MS, IDLE_MS), (int)IDLE_MS, "idle comes first");
-    cr_expect_eq(lc_slots_wait_ms(&t, 0, 500, IDLE_MS), 500, "total comes first");
+    cr_expect_eq(lc_slots_wait_ms(&t, 0, TIMEOUTS), (int)IDLE_MS, "idle comes first");
+    cr_expect_eq(lc_slots_wait_ms(&t, 0, (struct lc_slot_timeouts){ 500, IDLE_MS, FIN_WAIT_MS }),
+                 500, "total comes first");
     lc_slots_touch(&t, a, 1000);
-    cr_expect_eq(lc_slots_wait_ms(&t, 1200, TOTAL_MS, IDLE_MS), (int)(1000 + IDLE_MS - 1200));
-    cr_expect_eq(lc_slots_wait_ms(&t, 1000 + IDLE_MS + 5, TOTAL_MS, IDLE_MS), 0, "already due");
-    cr_expect_eq(lc_slots_wait_ms(&t, INT64_MIN / 2, TOTAL_MS, IDLE_MS), INT_MAX,
+    cr_expect_eq(lc_slots_wait_ms(&t, 1200, TIMEOUTS), (int)(1000 + IDLE_MS - 1200));
+    cr_expect_eq(lc_slots_wait_ms(&t, 1000 + IDLE_MS + 5, TIMEOUTS), 0, "already due");
+    cr_expect_eq(lc_slots_wait_ms(&t, INT64_MIN / 2, TIMEOUTS), INT_MAX,
                  "a wait beyond an int is cut to INT_MAX");
     lc_slots_release_all(&t);
 }
@@ -194,7 +223,7 @@ Test(drain_slots, a_fork_child_starts_from_an_empty_table)
     lc_slots_release_all(&t);
     cr_expect_null(t.slot);
     cr_expect_eq(t.used, 0);
-    cr_expect_eq(lc_slots_wait_ms(&t, 0, TOTAL_MS, IDLE_MS), -1);
+    cr_expect_eq(lc_slots_wait_ms(&t, 0, TIMEOUTS), -1);
     cr_expect_eq(adopt(&t, 12, 0), 0, "slots are counted from the start again");
     lc_slots_release_all(&t);
 }
@@ -217,4 +246,107 @@ Test(drain_slots, a_slot_given_back_is_no_longer_in_use, .signal = SIGABRT)
     int32_t a = adopt(&t, 10, 0);
     finish(&t, a);
     lc_slots_touch(&t, a, 5);
+}
+
+/* ---- FINs held back for the peer's (LINGERCLOSE_PEER_FIN_WAIT) ----- */
+
+Test(drain_slots, a_deferred_fin_slot_waits_in_by_fin_not_in_the_idle_list)
+{
+    struct lc_slots t = LC_SLOTS_EMPTY;
+    adopt(&t, 10, 0);
+    adopt_fin_deferred(&t, 11, 0);
+    adopt(&t, 12, 0);
+    adopt_fin_deferred(&t, 13, 5);
+    expect_order(&t, true, (int[]){ 10, 11, 12, 13 }, 4);
+    expect_order(&t, false, (int[]){ 10, 12 }, 2);
+    expect_fin_order(&t, (int[]){ 11, 13 }, 2);
+    lc_slots_release_all(&t);
+}
+
+Test(drain_slots, the_fin_deadline_comes_from_the_oldest_deferred_hand_off)
+{
+    struct lc_slots t = LC_SLOTS_EMPTY;
+    adopt(&t, 10, 0);
+    int32_t b = adopt_fin_deferred(&t, 11, 100);
+    adopt_fin_deferred(&t, 12, 200);
+    cr_expect_eq(lc_slots_past_fin(&t, 100 + FIN_WAIT_MS - 1, FIN_WAIT_MS), NONE,
+                 "a millisecond early");
+    cr_expect_eq(lc_slots_past_fin(&t, 100 + FIN_WAIT_MS, FIN_WAIT_MS), b, "due at its deadline");
+    /* Input while the FIN waits moves no deadline: the wait is bounded
+     * from the hand-off. */
+    lc_slots_touch(&t, b, 150);
+    cr_expect_eq(lc_slots_past_fin(&t, 100 + FIN_WAIT_MS, FIN_WAIT_MS), b);
+    expect_fin_order(&t, (int[]){ 11, 12 }, 2);
+    cr_expect_eq(t.slot[b].last_ms, 150);
+    lc_slots_release_all(&t);
+}
+
+Test(drain_slots, a_deferred_fin_slot_has_no_idle_deadline)
+{
+    struct lc_slots t = LC_SLOTS_EMPTY;
+    adopt_fin_deferred(&t, 10, 0);
+    cr_expect_eq(lc_slots_past_idle(&t, 10 * IDLE_MS, IDLE_MS), NONE,
+                 "a peer waiting for our FIN sends nothing: that is no idleness");
+    lc_slots_release_all(&t);
+}
+
+Test(drain_slots, once_the_fin_is_sent_the_idle_timeout_counts_from_it)
+{
+    struct lc_slots t = LC_SLOTS_EMPTY;
+    int32_t a = adopt(&t, 10, 0);
+    int32_t b = adopt_fin_deferred(&t, 11, 0);
+    lc_slots_fin_sent(&t, b, FIN_WAIT_MS);
+    cr_expect_not(t.slot[b].fin_deferred);
+    expect_fin_order(&t, NULL, 0);
+    expect_order(&t, false, (int[]){ 10, 11 }, 2);
+    expect_order(&t, true, (int[]){ 10, 11 }, 2);
+    cr_expect_eq(lc_slots_past_fin(&t, TOTAL_MS, FIN_WAIT_MS), NONE);
+    cr_expect_eq(lc_slots_past_idle(&t, IDLE_MS, IDLE_MS), a);
+    finish(&t, a);
+    cr_expect_eq(lc_slots_past_idle(&t, FIN_WAIT_MS + IDLE_MS - 1, IDLE_MS), NONE);
+    cr_expect_eq(lc_slots_past_idle(&t, FIN_WAIT_MS + IDLE_MS, IDLE_MS), b);
+    /* The total timeout still counts from the hand-off. */
+    cr_expect_eq(lc_slots_past_total(&t, TOTAL_MS, TOTAL_MS), b);
+    lc_slots_release_all(&t);
+}
+
+Test(drain_slots, a_deferred_fin_slot_is_removed_from_by_fin_when_it_ends)
+{
+    struct lc_slots t = LC_SLOTS_EMPTY;
+    int32_t a = adopt_fin_deferred(&t, 10, 0);
+    adopt_fin_deferred(&t, 11, 0);
+    int32_t c = adopt_fin_deferred(&t, 12, 0);
+    finish(&t, a);
+    finish(&t, c);
+    expect_fin_order(&t, (int[]){ 11 }, 1);
+    expect_order(&t, true, (int[]){ 11 }, 1);
+    lc_slots_release_all(&t);
+}
+
+Test(drain_slots, the_wait_is_until_the_nearest_of_the_three_deadlines)
+{
+    struct lc_slots t = LC_SLOTS_EMPTY;
+    adopt(&t, 10, 0);
+    int32_t b = adopt_fin_deferred(&t, 11, 50);
+    cr_expect_eq(lc_slots_wait_ms(&t, 50, TIMEOUTS), (int)FIN_WAIT_MS, "the FIN comes first");
+    lc_slots_fin_sent(&t, b, 50 + FIN_WAIT_MS);
+    cr_expect_eq(lc_slots_wait_ms(&t, 50 + FIN_WAIT_MS, TIMEOUTS),
+                 (int)(IDLE_MS - 50 - FIN_WAIT_MS), "then fd 10's idle deadline");
+    lc_slots_release_all(&t);
+
+    struct lc_slots only_deferred = LC_SLOTS_EMPTY;
+    adopt_fin_deferred(&only_deferred, 12, 0);
+    cr_expect_eq(lc_slots_wait_ms(&only_deferred, 0, TIMEOUTS), (int)FIN_WAIT_MS,
+                 "no slot in the idle list is no deadline of 0");
+    cr_expect_eq(lc_slots_wait_ms(&only_deferred, 0,
+                                  (struct lc_slot_timeouts){ 100, IDLE_MS, FIN_WAIT_MS }),
+                 100, "a total timeout shorter than the wait ends it first");
+    lc_slots_release_all(&only_deferred);
+}
+
+Test(drain_slots, sending_a_fin_that_was_not_deferred_is_caught, .signal = SIGABRT)
+{
+    struct lc_slots t = LC_SLOTS_EMPTY;
+    int32_t a = adopt(&t, 10, 0);
+    lc_slots_fin_sent(&t, a, 5);
 }
