@@ -258,7 +258,9 @@ Test(scenario, dripping_client_released_at_total_cap)
     long long closed_at = now_ms();
     long long released_at = 0;
     bool held_past_idle = false;
-    while (now_ms() - closed_at < SHORT_TOTAL_MS + 2000) {
+    /* Bounds with room for a loaded machine or a sanitizer build: what
+     * matters is that a dripping peer cannot hold the socket for long. */
+    while (now_ms() - closed_at < SHORT_TOTAL_MS + 3000) {
         long inode = server_side_inode(s.port, local_port(fd));
         if (inode <= 0) {
             released_at = now_ms();
@@ -270,8 +272,8 @@ Test(scenario, dripping_client_released_at_total_cap)
         sleep_ms(200);
     }
     cr_expect(held_past_idle, "dripping did not keep the drain past the idle timeout");
-    cr_expect_neq(released_at, 0, "the server socket outlived the total cap by > 2 s");
-    cr_expect_leq(released_at - closed_at, SHORT_TOTAL_MS + 500, "released after %lld ms",
+    cr_expect_neq(released_at, 0, "the server socket outlived the total cap by > 3 s");
+    cr_expect_leq(released_at - closed_at, SHORT_TOTAL_MS + 1500, "released after %lld ms",
                   released_at - closed_at);
     close(fd);
     server_wait(&s, 10000);
