@@ -7,8 +7,8 @@
 #   nginx_linger   lingering_close on (nginx's default: it lingers when it
 #                  knows the client may still send), no library
 #   nginx_always   lingering_close always (nginx lingers on every close, as
-#                  the library does for these connections), no library;
-#                  "close" load only, for reference
+#                  the library does for these connections), no library, for
+#                  reference
 #   lib_sandbox    as lib, under a seccomp filter that allows every system
 #   nolib_sandbox  call (tests/servers/seccomp-run, systemd's @known), so that the
 #                  library's drain thread stays SCHED_OTHER; and nolib under
@@ -18,25 +18,28 @@
 #                  0 inside the filter, a unit's CPUSchedulingPolicy=batch):
 #                  the drain thread inherits SCHED_BATCH
 # Two loads: "close" (a new connection per request, wrk -H 'Connection:
-# close') and "keepalive". The servers run side by side for the whole item;
-# each round runs every load against every server, in an order that rotates
-# from round to round. Figures are medians over the rounds with the min-max
-# spread; a ratio is taken within each round (same conditions), and the
-# median of the per-round ratios is reported. Also the CPU time nginx's
-# workers (all their threads, the library's drain thread included) spent
-# per request: the cost itself, less sensitive than req/s to whatever else
-# the machine runs.
+# close') and "keepalive", each at every number of connections of
+# HTTP_CONNECTIONS. The servers run side by side for the whole item; each
+# round runs every load and number of connections against every server, in
+# an order that rotates from round to round. Figures are medians over the
+# rounds with the min-max spread; a ratio is taken within each round (same
+# conditions), and the median of the per-round ratios is reported. Also the
+# CPU time (user + system, /proc/PID/stat) nginx's workers spent per
+# request, split into nginx's own threads and the library's drain thread
+# (the thread named "lingerclose", /proc/PID/task/TID/stat): the cost
+# itself, less sensitive than req/s to whatever else the machine runs.
 #
 #   LC_LIBRARY=/path/to/liblingerclose.so bench/http-throughput.sh [--quick]
 #
 # Environment: LC_LIBRARY (required), BENCH_OUT (directory for
-# http-throughput.dat, optional), HTTP_ROUNDS (5; --quick 2),
-# HTTP_DURATION (seconds per wrk run, 3; --quick 1), HTTP_WORKERS (nginx
-# worker_processes, 1), HTTP_WRK_THREADS (1), HTTP_WRK_CONNECTIONS (50),
+# NAME.dat, optional), HTTP_NAME (prefix of the RESULT names and of the
+# .dat file, http), HTTP_ROUNDS (5; --quick 2), HTTP_DURATION (seconds per
+# wrk run, 3; --quick 1), HTTP_WORKERS (nginx worker_processes, 1),
+# HTTP_WRK_THREADS (1), HTTP_CONNECTIONS (wrk's connections, a list: "50 500"),
 # HTTP_SANDBOX (1: add lib_sandbox, nolib_sandbox and lib_sandbox_batch;
 # needs LC_SECCOMP_RUN, systemd-analyze and chrt).
 # Needs nginx (Debian: nginx-light), wrk, ss (iproute2). RESULT lines on
-# stdout, progress on stderr. About 2 minutes; --quick about 15 s.
+# stdout, progress on stderr. About 3 minutes; --quick about 30 s.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,9 +51,10 @@ bench_require_tools "apt-get install nginx-light wrk iproute2" nginx wrk ss
 bench_rounds HTTP
 workers=${HTTP_WORKERS:-1}
 threads=${HTTP_WRK_THREADS:-1}
-conns=${HTTP_WRK_CONNECTIONS:-50}
+conns_list=${HTTP_CONNECTIONS:-50 500}
+name=${HTTP_NAME:-http}
 loads="close keepalive"
-declare -A configs=([close]="nolib lib nginx_linger nginx_always" [keepalive]="nolib lib nginx_linger")
+declare -A configs=([close]="nolib lib nginx_linger nginx_always" [keepalive]="nolib lib nginx_linger nginx_always")
 sandbox=${HTTP_SANDBOX:-0}
 if [ "$sandbox" = 1 ]; then
     bench_require_seccomp_run
@@ -73,18 +77,25 @@ done = function(summary, latency, requests)
 end
 LUA
 
-# CPU time (clock ticks) of an instance's workers, all threads.
+# CPU time (user + system, clock ticks) of an instance's workers:
+# "all_threads drain_thread". stat's fields 14 and 15 count every thread of
+# the process; the drain thread is the one the library names "lingerclose".
 worker_ticks() {
-    local pid sum=0
+    local pid task all=0 drain=0
     for pid in $(nginx_workers "$1"); do
-        sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+        all=$((all + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+        for task in /proc/"$pid"/task/*; do
+            [ "$(cat "$task/comm" 2>/dev/null)" = lingerclose ] || continue
+            drain=$((drain + $(awk '{ print $14 + $15 }' "$task/stat" 2>/dev/null || echo 0)))
+        done
     done
-    echo $sum
+    echo "$all $drain"
 }
 
-# run_wrk CONFIG LOAD SECONDS -> "rps p50_us p99_us errors cpu_us_per_request"
+# run_wrk CONFIG LOAD CONNECTIONS SECONDS
+#   -> "rps p50_us p99_us errors cpu_us_per_request drain_cpu_us_per_request"
 run_wrk() {
-    local config=$1 load=$2 secs=$3 hdr=() out t0 t1
+    local config=$1 load=$2 conns=$3 secs=$4 hdr=() out t0 t1
     [ "$load" = close ] && hdr=(-H 'Connection: close')
     t0=$(worker_ticks "$config")
     out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s "${hdr[@]}" \
@@ -92,17 +103,18 @@ run_wrk() {
     t1=$(worker_ticks "$config")
     if [ -z "$out" ]; then
         log "wrk failed against $config"
-        echo "0 0 0 -1 0"
+        echo "0 0 0 -1 0 0"
         return
     fi
-    echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$hz" '{
-        printf "%.1f %d %d %d %.2f\n", $2 * 1e6 / $3, $4, $5, $6 + $7 + $8 + $9 + $10,
-            ($2 > 0 ? ticks / hz * 1e6 / $2 : 0) }'
+    echo "$out $t0 $t1" | awk -v hz="$hz" '{
+        per_req = $2 > 0 ? 1e6 / hz / $2 : 0
+        printf "%.1f %d %d %d %.2f %.2f\n", $2 * 1e6 / $3, $4, $5, $6 + $7 + $8 + $9 + $10,
+            ($13 - $11) * per_req, ($14 - $12) * per_req }'
 }
 
 
 log "nginx $(nginx -v 2>&1 | sed 's/.*version: //'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')," \
-    "$workers worker(s); wrk -t$threads -c$conns -d${duration}s; $rounds rounds"
+    "$workers worker(s); wrk -t$threads -c{${conns_list// /,}} -d${duration}s; $rounds rounds"
 nginx_start nolib "$tmp/nolib" off 1m "$workers"
 nginx_start lib "$tmp/lib" off 1m "$workers" "$LC_LIBRARY"
 nginx_start nginx_linger "$tmp/nginx_linger" on 1m "$workers"
@@ -123,79 +135,96 @@ log "ports: nolib ${nginx_port[nolib]}, lib ${nginx_port[lib]}," \
 if [ $quick = 0 ]; then
     for l in $loads; do
         for c in ${configs[$l]}; do
-            run_wrk $c $l 1 >/dev/null
+            run_wrk $c $l "${conns_list%% *}" 1 >/dev/null
         done
     done
 fi
 
-declare -A rps p50 p99 cpu errs
+declare -A rps p50 p99 cpu drain_cpu nginx_cpu errs
 for r in $(seq "$rounds"); do
     for l in $loads; do
-        list=(${configs[$l]})
-        n=${#list[@]}
-        for i in $(seq 0 $((n - 1))); do
-            c=${list[$(((i + r) % n))]}
-            set -- $(run_wrk $c $l "$duration")
-            rps[$c,$l,$r]=$1
-            p50[$c,$l,$r]=$2
-            p99[$c,$l,$r]=$3
-            errs[$c,$l]=$((${errs[$c,$l]:-0} + $4))
-            cpu[$c,$l,$r]=$5
-            log "round $r/$rounds $l $c: $1 req/s, p50 $2 us, p99 $3 us, $5 us CPU/request, errors $4"
+        for k in $conns_list; do
+            list=(${configs[$l]})
+            n=${#list[@]}
+            for i in $(seq 0 $((n - 1))); do
+                c=${list[$(((i + r) % n))]}
+                set -- $(run_wrk $c $l "$k" "$duration")
+                rps[$c,$l,$k,$r]=$1
+                p50[$c,$l,$k,$r]=$2
+                p99[$c,$l,$k,$r]=$3
+                errs[$c,$l,$k]=$((${errs[$c,$l,$k]:-0} + $4))
+                cpu[$c,$l,$k,$r]=$5
+                drain_cpu[$c,$l,$k,$r]=$6
+                nginx_cpu[$c,$l,$k,$r]=$(awk -v a="$5" -v b="$6" 'BEGIN { printf "%.2f", a - b }')
+                log "round $r/$rounds $l c$k $c: $1 req/s, p50 $2 us, p99 $3 us," \
+                    "$5 us CPU/request ($6 drain thread), errors $4"
+            done
         done
     done
 done
 
 # Results.
-bench_dat http-throughput.dat
+bench_dat "$name.dat"
 {
-    echo "# nginx $workers worker(s), wrk -t$threads -c$conns -d${duration}s, $rounds rounds; req/s median min max; latency and CPU medians"
-    echo "# config load rps_median rps_min rps_max p50_us p99_us cpu_us_per_req"
+    echo "# nginx $workers worker(s), wrk -t$threads -d${duration}s, $rounds rounds; req/s median min max; latency and CPU medians"
+    echo "# config load connections rps_median rps_min rps_max p50_us p99_us cpu_us_per_req nginx_cpu_us_per_req drain_cpu_us_per_req"
 } >"$dat"
-note="median of $rounds rounds of wrk -t$threads -c$conns -d${duration}s"
 for l in $loads; do
-    for c in ${configs[$l]}; do
-        read -r med lo hi < <(series rps "$c,$l" | stats)
-        read -r m50 _ _ < <(series p50 "$c,$l" | stats)
-        read -r m99 lo99 hi99 < <(series p99 "$c,$l" | stats)
-        read -r mcpu locpu hicpu < <(series cpu "$c,$l" | stats)
-        printf 'RESULT http_rps_%s_%s %.0f req/s %s, spread %.0f-%.0f, wrk errors %d\n' \
-            "$c" "$l" "$med" "$note" "$lo" "$hi" "${errs[$c,$l]}"
-        printf 'RESULT http_p50_%s_%s %.0f us median of %d\n' "$c" "$l" "$m50" "$rounds"
-        printf 'RESULT http_p99_%s_%s %.0f us median of %d, spread %.0f-%.0f\n' \
-            "$c" "$l" "$m99" "$rounds" "$lo99" "$hi99"
-        printf 'RESULT http_cpu_per_req_%s_%s %.1f us nginx workers CPU time per request, median of %d, spread %.1f-%.1f\n' \
-            "$c" "$l" "$mcpu" "$rounds" "$locpu" "$hicpu"
-        printf '%s %s %.0f %.0f %.0f %.0f %.0f %.1f\n' "$c" "$l" "$med" "$lo" "$hi" "$m50" "$m99" "$mcpu" >>"$dat"
+    for k in $conns_list; do
+        note="median of $rounds rounds of wrk -t$threads -c$k -d${duration}s"
+        for c in ${configs[$l]}; do
+            key=$c,$l,$k
+            tag=${c}_${l}_c$k
+            read -r med lo hi < <(series rps "$key" | stats)
+            read -r m50 _ _ < <(series p50 "$key" | stats)
+            read -r m99 lo99 hi99 < <(series p99 "$key" | stats)
+            read -r mcpu locpu hicpu < <(series cpu "$key" | stats)
+            read -r mngx longx hingx < <(series nginx_cpu "$key" | stats)
+            read -r mdrn lodrn hidrn < <(series drain_cpu "$key" | stats)
+            printf 'RESULT %s_rps_%s %.0f req/s %s, spread %.0f-%.0f, wrk errors %d\n' \
+                "$name" "$tag" "$med" "$note" "$lo" "$hi" "${errs[$key]}"
+            printf 'RESULT %s_p50_%s %.0f us median of %d\n' "$name" "$tag" "$m50" "$rounds"
+            printf 'RESULT %s_p99_%s %.0f us median of %d, spread %.0f-%.0f\n' \
+                "$name" "$tag" "$m99" "$rounds" "$lo99" "$hi99"
+            printf 'RESULT %s_cpu_per_req_%s %.1f us nginx workers CPU time (user+sys) per request, all threads, median of %d, spread %.1f-%.1f\n' \
+                "$name" "$tag" "$mcpu" "$rounds" "$locpu" "$hicpu"
+            printf 'RESULT %s_nginx_cpu_per_req_%s %.1f us the same without the drain thread, median of %d, spread %.1f-%.1f\n' \
+                "$name" "$tag" "$mngx" "$rounds" "$longx" "$hingx"
+            [ "$c" = lib ] &&
+                printf 'RESULT %s_drain_cpu_per_req_%s %.2f us the library'"'"'s drain thread CPU time (user+sys) per request, median of %d, spread %.2f-%.2f\n' \
+                    "$name" "$tag" "$mdrn" "$rounds" "$lodrn" "$hidrn"
+            printf '%s %s %s %.0f %.0f %.0f %.0f %.0f %.1f %.1f %.2f\n' \
+                "$c" "$l" "$k" "$med" "$lo" "$hi" "$m50" "$m99" "$mcpu" "$mngx" "$mdrn" >>"$dat"
+        done
     done
 done
-# ratio NAME ARRAY LOAD A B [TARGET] -> median over rounds of A/B
+# ratio NAME ARRAY KEY_A KEY_B [TARGET] -> median over rounds of A/B
 ratio() {
-    local name=$1 arr=$2 l=$3 a=$4 b=$5 target=${6:-} med lo hi
-    read -r med lo hi < <(round_ratios "$arr" "$a,$l" "$b,$l")
+    local name=$1 arr=$2 a=$3 b=$4 target=${5:-} med lo hi
+    read -r med lo hi < <(round_ratios "$arr" "$a" "$b")
     printf 'RESULT %s %.3f x median of %d per-round ratios, spread %.3f-%.3f%s\n' \
         "$name" "$med" "$rounds" "$lo" "$hi" "$(verdict "$med" "$target")"
 }
 for l in $loads; do
-    ratio http_ratio_lib_vs_nginx_linger_$l rps $l lib nginx_linger 0.98
-    ratio http_ratio_lib_vs_nolib_$l rps $l lib nolib 0.97
-done
-ratio http_ratio_lib_vs_nginx_always_close rps close lib nginx_always
-if [ "$sandbox" = 1 ]; then
-    for l in $loads; do
-        ratio http_ratio_lib_sandbox_vs_lib_$l rps $l lib_sandbox lib
-        ratio http_ratio_cpu_lib_sandbox_vs_lib_$l cpu $l lib_sandbox lib
-        ratio http_ratio_nolib_sandbox_vs_nolib_$l rps $l nolib_sandbox nolib
-        ratio http_ratio_lib_sandbox_batch_vs_lib_$l rps $l lib_sandbox_batch lib
-        ratio http_ratio_cpu_lib_sandbox_batch_vs_lib_$l cpu $l lib_sandbox_batch lib
-        ratio http_ratio_cpu_nolib_sandbox_vs_nolib_$l cpu $l nolib_sandbox nolib
+    for k in $conns_list; do
+        ratio ${name}_ratio_lib_vs_nginx_linger_${l}_c$k rps lib,$l,$k nginx_linger,$l,$k 0.98
+        ratio ${name}_ratio_lib_vs_nolib_${l}_c$k rps lib,$l,$k nolib,$l,$k 0.97
+        ratio ${name}_ratio_lib_vs_nginx_always_${l}_c$k rps lib,$l,$k nginx_always,$l,$k
+        ratio ${name}_ratio_cpu_lib_vs_nolib_${l}_c$k cpu lib,$l,$k nolib,$l,$k
+        ratio ${name}_ratio_cpu_lib_vs_nginx_linger_${l}_c$k cpu lib,$l,$k nginx_linger,$l,$k
+        if [ "$sandbox" = 1 ]; then
+            ratio ${name}_ratio_lib_sandbox_vs_lib_${l}_c$k rps lib_sandbox,$l,$k lib,$l,$k
+            ratio ${name}_ratio_cpu_lib_sandbox_vs_lib_${l}_c$k cpu lib_sandbox,$l,$k lib,$l,$k
+            ratio ${name}_ratio_nolib_sandbox_vs_nolib_${l}_c$k rps nolib_sandbox,$l,$k nolib,$l,$k
+            ratio ${name}_ratio_lib_sandbox_batch_vs_lib_${l}_c$k rps lib_sandbox_batch,$l,$k lib,$l,$k
+            ratio ${name}_ratio_cpu_lib_sandbox_batch_vs_lib_${l}_c$k cpu lib_sandbox_batch,$l,$k lib,$l,$k
+            ratio ${name}_ratio_cpu_nolib_sandbox_vs_nolib_${l}_c$k cpu nolib_sandbox,$l,$k nolib,$l,$k
+        fi
     done
-fi
-ratio http_ratio_cpu_lib_vs_nolib_close cpu close lib nolib
-ratio http_ratio_cpu_lib_vs_nolib_keepalive cpu keepalive lib nolib
+done
 
 # What the library did in the "lib" instance (its summary, printed when
 # nginx's processes exit).
 nginx_stop lib
-lingering_summary http_lib_lingering_closes "seen by the library in the lib instance (all runs)" \
+lingering_summary ${name}_lib_lingering_closes "seen by the library in the lib instance (all runs)" \
     "$tmp/lib/error.log" "$tmp/lib/stderr"

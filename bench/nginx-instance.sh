@@ -49,7 +49,14 @@ nginx_start() {
 }
 
 nginx_workers() {
-    pgrep -P "${nginx_pid[$1]}"
+    local pid=${nginx_pid[$1]}
+    # The kernel's list of the master's children: pgrep reads every
+    # process of the machine, a tenth of a second per call here.
+    if [ -r "/proc/$pid/task/$pid/children" ]; then
+        cat "/proc/$pid/task/$pid/children"
+    else
+        pgrep -P "$pid"
+    fi
 }
 
 nginx_stop() {

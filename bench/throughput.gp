@@ -3,7 +3,7 @@
 # configuration and load, and early-error responses correctly received per
 # second, medians with min-max bars. Run by bench/run in the data directory.
 if (!exists("outdir")) outdir = "."
-set terminal pngcairo size 1100,520 font ",10" noenhanced
+set terminal pngcairo size 1300,560 font ",10" noenhanced
 set output outdir."/throughput.png"
 set multiplot layout 1,2 title "lingerclose: throughput (medians, bars: min-max of the rounds)"
 
@@ -14,7 +14,7 @@ set xtics rotate by -30
 set yrange [0:*]
 set title "nginx, wrk (req/s)"
 set ylabel "requests per second"
-plot "http-throughput.dat" using 0:3:4:5:(0.7):xtic(sprintf("%s %s", strcol(1), strcol(2))) \
+plot "http.dat" using 0:4:5:6:(0.7):xtic(sprintf("%s %s c%s", strcol(1), strcol(2), strcol(3))) \
      with boxerrorbars notitle
 
 set title "early-error uploads (responses correctly received per second)"
