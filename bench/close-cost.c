@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* close-cost: what one close() costs with and without liblingerclose
- * (issue 4, item 1).
+/* close-cost: what one close() costs with and without liblingerclose.
  *
  *   LC_LIBRARY=/path/to/liblingerclose.so close-cost [--quick]
  *

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench/drain-scale.c - issue 4, item 4: drain scale.
+/* bench/drain-scale.c: drain scale.
  *
  * One program, two roles. Run without arguments (or with --quick) it is the
  * orchestrator and the client; it re-executes itself as "--server ..." for

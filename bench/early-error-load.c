@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The load lingering exists for (issue 4, item 3): C clients, each in a loop
+/* The load lingering exists for: C clients, each in a loop
  * for a fixed time, open a connection and upload a request with a body the
  * server will refuse (headers, then the body in chunks paced like a client
  * streaming it), and only then read the answer: write-then-read, like most

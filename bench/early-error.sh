@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The load lingering exists for (issue 4, item 3): bench/early-error-load
+# The load lingering exists for: bench/early-error-load
 # (C clients uploading a body that gets an early 413, write-then-read)
 # against five servers on loopback, counting the responses correctly
 # received per second:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Real server throughput (issue 4, item 2): wrk against private nginx
+# Real server throughput: wrk against private nginx
 # instances on loopback (bench/nginx.conf.in), serving one small static file:
 #   nolib          lingering_close off, no library
 #   lib            lingering_close off, LD_PRELOAD=$LC_LIBRARY (on nginx only)

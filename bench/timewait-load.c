@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The load of the TIME_WAIT report (issue 16): new connections at a fixed
+/* The load of the TIME_WAIT report: new connections at a fixed
  * rate from one client address, each a small POST with Connection: close,
  * answered and closed. The client reads a Content-Length response to its
  * length and closes at once, as HTTP clients do; a response without a

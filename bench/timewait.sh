@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Where TIME_WAIT lands (issue 16): bench/timewait-load opens about 700
+# Where TIME_WAIT lands: bench/timewait-load opens about 700
 # connections a second from one client address (127.0.0.1), each a small
 # POST with Connection: close, for longer than the 60 s a TIME_WAIT entry
 # lives, against nginx (lingering_close off, `return 200` with a
