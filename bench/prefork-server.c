@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* A prefork-style HTTP server for the early-error benchmark: a parent opens
- * the listening socket and forks WORKERS processes; each accepts one
- * connection at a time, reads the first KiB of the request and, if the
- * declared body is larger than 1 KiB, answers "413 Payload Too Large" at
- * once without reading the body.  prefork-server [-p PORT] [-w WORKERS] [-m
- * linger|close] [-I IDLE_MS] [-T TOTAL_MS]  -m linger (default): the worker
- * then does Apache's lingering close in process (ap_lingering_close:
- * shutdown(SHUT_WR), then read and discard until EOF, or IDLE_MS (2000)
- * without data, or TOTAL_MS (30000) in all, then close). The worker is held
- * for all that time. -m close: a plain close(), what lingerclose is put in
- * front of.  Prints "listening on 127.0.0.1:PORT" once the workers run (-p
- * 0, the default, picks a free port). Runs until SIGTERM or SIGINT, then
- * shuts the listening socket down: each worker finishes its connection and
- * exit()s (so that a preloaded library's exit handlers run). A worker that
- * dies otherwise is replaced. */
+/* A prefork-style HTTP server for the early-error benchmark: a parent opens the listening socket and forks WORKERS
+ * processes; each accepts one connection at a time, reads the first KiB of
+ * the request and, if the declared body is larger than 1 KiB, answers
+ * "413 Payload Too Large" at once without reading the body.
+ *
+ *   prefork-server [-p PORT] [-w WORKERS] [-m linger|close] [-I IDLE_MS] [-T TOTAL_MS]
+ *
+ * -m linger (default): the worker then does Apache's lingering close in
+ *    process (ap_lingering_close: shutdown(SHUT_WR), then read and discard
+ *    until EOF, or IDLE_MS (2000) without data, or TOTAL_MS (30000) in all,
+ *    then close). The worker is held for all that time.
+ * -m close: a plain close(), what lingerclose is put in front of.
+ *
+ * Prints "listening on 127.0.0.1:PORT" once the workers run (-p 0, the
+ * default, picks a free port). Runs until SIGTERM or SIGINT, then shuts the
+ * listening socket down: each worker finishes its connection and exit()s
+ * (so that a preloaded library's exit handlers run). A worker that dies
+ * otherwise is replaced. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
