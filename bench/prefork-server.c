@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* A prefork-style HTTP server for the early-error benchmark: a parent
  * opens the listening socket and forks WORKERS processes; each accepts one
- * connection at a time, reads the first KiB of the request and, if the declared body is larger than 1 KiB, answers
- * "413 Payload Too Large" at once without reading the body.
+ * connection at a time, reads the first KiB of the request and, if the
+ * declared body is larger than 1 KiB, answers "413 Payload Too Large" at
+ * once without reading the body.
  *
  *   prefork-server [-p PORT] [-w WORKERS] [-m linger|close] [-I IDLE_MS] [-T TOTAL_MS]
  *
