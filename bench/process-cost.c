@@ -37,28 +37,6 @@
 
 extern char **environ;
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median, min and max of n values (sorted in place). */
-static void spread(double *v, int n, double *median, double *min, double *max)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_doubles);
-    *median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    *min = v[0];
-    *max = v[n - 1];
-}
-
 /* environ without LD_PRELOAD, plus LD_PRELOAD=preload. */
 static char **env_with(const char *preload)
 {

@@ -26,27 +26,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs/progs.h"
+
 #define TARGET_RATIO 1.02
 
 extern char **environ;
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, compare_doubles);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double middle, min, max;
+    spread(v, n, &middle, &min, &max);
+    return middle;
 }
 
 static int child(bool quick)

@@ -31,7 +31,12 @@ char *unescape(const char *text);
 /* ---- time --------------------------------------------------------------- */
 
 long long now_ms(void); /* monotonic */
+double now_ns(void);    /* monotonic */
 void sleep_ms(int ms);
+
+/* The median, smallest and largest of n values, which are sorted in place
+ * (the benchmarks' spreads). */
+void spread(double *values, int n, double *median, double *min, double *max);
 
 /* ---- what /proc shows of a process ------------------------------------------ */
 
