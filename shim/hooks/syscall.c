@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <stdarg.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,15 +19,16 @@
  * Only where sys/raw.h traps into the kernel itself: elsewhere its helpers
  * call libc's syscall(), which this definition would take over. */
 #if LC_HAVE_INLINE_SYSCALL
-LC_EXPORT long syscall(long number, ...)
+/* syscall(long number, ...) under its own name, with the six slots glibc
+ * reads named: on x86_64 and aarch64, the only places it is defined, a
+ * variadic call passes integer arguments exactly as a call with them named
+ * would (registers, then the stack), and reading them so spares every call
+ * a va_list's spill of the vector registers. The slots past the caller's
+ * arguments are read, never used. */
+LC_EXPORT long lc_syscall_entry(long number, long a1, long a2, long a3, long a4, long a5,
+                                long a6) __asm__("syscall");
+LC_EXPORT long lc_syscall_entry(long number, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    /* Six slots whatever the number, as glibc reads them: the registers or
-     * stack words past the caller's arguments are read, never used. */
-    va_list ap;
-    va_start(ap, number);
-    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
-    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
-    va_end(ap);
 
     switch (number) {
     case SYS_close:
