@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/ioutil"
 	"net/http"
 	"os"
 	"strconv"
@@ -15,7 +16,8 @@ import (
 )
 
 func main() {
-	body, err := os.ReadFile(os.Args[2])
+	// ioutil rather than os and io: Go before 1.16 (Debian 11) has only it.
+	body, err := ioutil.ReadFile(os.Args[2])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -31,7 +33,7 @@ func main() {
 			fmt.Println("error:", err)
 			continue
 		}
-		io.Copy(io.Discard, resp.Body)
+		io.Copy(ioutil.Discard, resp.Body)
 		resp.Body.Close()
 		fmt.Println("status", resp.StatusCode)
 	}

@@ -12,6 +12,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Linux numbers system calls added since 5.1 alike on every architecture;
+ * older headers (glibc 2.31) lack the name. */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
 static int failures;
 static long syscall_calls;
 /* Every call below is counted, for a wrapper's count to be compared with. */
