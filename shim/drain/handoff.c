@@ -136,15 +136,6 @@ int lc_drain_move_to_private(int fd)
     return moved < 0 ? NONE : moved;
 }
 
-/* Above the soft RLIMIT_NOFILE, where the hard limit leaves room: every
- * number the program may use stays the program's, and a server run at
- * exactly its own needs finds them all free. The soft limit is raised for
- * the one dup and put back: only the drain thread's start does this, and
- * only while the program has no other thread to see it.
- * Only up to a soft limit of BEYOND_LIMIT_MAX (the usual 1024 puts it at
- * 1024, where lc_drain_move_to_private would too); above it, a program
- * with thousands of numbers to spare gives up one, at 1024, rather than
- * every fork copying a table sized to the limit. */
 /* While the limit is raised, another thread's accept() could get a number
  * above it (past what select() can hold), and its own setrlimit would be
  * undone: only a process with one thread, this one, may do it. */
@@ -167,6 +158,15 @@ static bool single_threaded(void)
     return field && field[1] == '1' && field[2] == ' ';
 }
 
+/* Above the soft RLIMIT_NOFILE, where the hard limit leaves room: every
+ * number the program may use stays the program's, and a server run at
+ * exactly its own needs finds them all free. The soft limit is raised for
+ * the one dup and put back: only the drain thread's start does this, and
+ * only while the program has no other thread to see it.
+ * Only up to a soft limit of BEYOND_LIMIT_MAX (the usual 1024 puts it at
+ * 1024, where lc_drain_move_to_private would too); above it, a program
+ * with thousands of numbers to spare gives up one, at 1024, rather than
+ * every fork copying a table sized to the limit. */
 int lc_drain_move_beyond_limit(int fd)
 {
     struct rlimit nofile;
