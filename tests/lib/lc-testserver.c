@@ -25,6 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef P_PIDFD
+#define LC_P_PIDFD P_PIDFD
+#else
+#define LC_P_PIDFD 3
+#endif
+
 #include "progs/progs.h"
 
 #define BIG_RESPONSE_BYTES (8u << 20)
@@ -291,8 +297,10 @@ static void serve_beside_pidfd_spawned_helper(int fd)
     }
     close(fd);
     siginfo_t info = { 0 };
-    if (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED) != 0 || info.si_code != CLD_EXITED ||
-        (info.si_status != 0 && info.si_status != 124))
+    /* (P_PIDFD is Linux 5.4's; older headers lack the name, and only a C
+     * library that has pidfd_spawn, hence a newer kernel, gets here.) */
+    if (waitid((idtype_t)LC_P_PIDFD, (id_t)pidfd, &info, WEXITED) != 0 ||
+        info.si_code != CLD_EXITED || (info.si_status != 0 && info.si_status != 124))
         die("the helper failed");
     close(pidfd);
 }
