@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,9 +187,17 @@ void pattern_closefrom(int lowfd)
 #else
     void (*by_name)(int);
     *(void **)&by_name = dlsym(RTLD_DEFAULT, "closefrom");
-    if (by_name)
+    if (by_name) {
         by_name(lowfd);
-    else
-        syscall(SYS_close_range, (unsigned int)lowfd, ~0U, 0);
+        return;
+    }
+    /* What glibc's closefrom does: close_range, or one close per number
+     * where the kernel has none (before Linux 5.9). */
+    if (syscall(SYS_close_range, (unsigned int)lowfd, ~0U, 0) == 0)
+        return;
+    struct rlimit nofile = { 1024, 1024 };
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    for (rlim_t fd = (rlim_t)lowfd; fd < nofile.rlim_cur && fd <= INT32_MAX; fd++)
+        close((int)fd);
 #endif
 }
