@@ -70,15 +70,21 @@ post() {
 
 head -c 4096 /dev/zero >"$tmp/upload"
 
+# How many of CONNECTIONS uploads got their Content-Length response whole.
+length_responses_arrived() {
+    _arrived=0
+    _i=0
+    while [ "$_i" -lt "$CONNECTIONS" ]; do
+        post /length | grep -q "^$BODY" && _arrived=$((_arrived + 1))
+        _i=$((_i + 1))
+    done
+    echo "$_arrived"
+}
+
 # ---- the wait on, Content-Length responses ---------------------------------
 launch_server on LINGERCLOSE_PEER_FIN_WAIT=$WAIT LINGERCLOSE_STATS_FILE="$tmp/on.prom" \
     LINGERCLOSE_STATS_INTERVAL=0 python3 "$here/close-after-response.py"
-arrived=0
-i=0
-while [ "$i" -lt "$CONNECTIONS" ]; do
-    post /length | grep -q "^$BODY" && arrived=$((arrived + 1))
-    i=$((i + 1))
-done
+arrived=$(length_responses_arrived)
 if [ "$arrived" -eq "$CONNECTIONS" ]; then
     pass "wait on: every Content-Length response arrived ($arrived of $CONNECTIONS)"
 else
@@ -130,12 +136,7 @@ fi
 # ---- the wait off (the default) ----------------------------------------------
 launch_server off LINGERCLOSE_STATS_FILE="$tmp/off.prom" LINGERCLOSE_STATS_INTERVAL=0 \
     python3 "$here/close-after-response.py"
-arrived=0
-i=0
-while [ "$i" -lt "$CONNECTIONS" ]; do
-    post /length | grep -q "^$BODY" && arrived=$((arrived + 1))
-    i=$((i + 1))
-done
+arrived=$(length_responses_arrived)
 [ "$arrived" -eq "$CONNECTIONS" ] ||
     not_ok "wait off: $arrived of $CONNECTIONS Content-Length responses arrived"
 settle || not_ok "wait off: the server's connections did not end: $(states_on_server_port | tr '\n' ' ')"
