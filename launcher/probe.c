@@ -43,8 +43,12 @@ enum {
  * server reads in its first read, so that some of them stay unread. */
 #define PIPELINED_BYTES 65536
 /* A client that reads slowly: the server's last bytes are still queued on
- * its side when it closes. */
+ * its side when it closes, and stay queued for tens of milliseconds rather
+ * than the few a loopback reader at full speed needs, so that a server
+ * scheduled late for its close still shows the loss. At most one buffer a
+ * millisecond: 64 MB/s, an 8 MB response in about 130 ms. */
 #define SLOW_READER_RCVBUF 65536
+#define SLOW_READER_PAUSE_NS 1000000L
 /* A response that fits in the socket buffers leaves nothing queued to
  * destroy. */
 #define LARGE_RESPONSE_MIN (1u << 20)
@@ -300,8 +304,8 @@ static bool framed_by_close(const struct exchange *x)
 }
 
 /* Reads until the response is whole (HTTP), the server closes, a reset, or
- * the deadline. */
-static void read_response(int fd, bool http, long long deadline, struct exchange *x)
+ * the deadline; slowly, if paced. */
+static void read_response(int fd, bool http, bool paced, long long deadline, struct exchange *x)
 {
     static char buf[CHUNK];
     char tail[16] = "";
@@ -320,6 +324,10 @@ static void read_response(int fd, bool http, long long deadline, struct exchange
                         x->head[i] = ' ';
             }
             x->received += (uint64_t)r;
+            if (paced) {
+                struct timespec pause = { 0, SLOW_READER_PAUSE_NS };
+                nanosleep(&pause, NULL);
+            }
             size_t t = (size_t)r < sizeof tail - 1 ? (size_t)r : sizeof tail - 1;
             size_t old = strlen(tail);
             if (old + t > sizeof tail - 1) {
@@ -469,7 +477,7 @@ static enum verdict run_case(const struct probe_case *c, const struct target *t,
     }
     /* As most clients do: a failed send is the end of the exchange. */
     if (!x.send_errno)
-        read_response(fd, o->request == NULL, deadline, &x);
+        read_response(fd, o->request == NULL, c->slow_reader, deadline, &x);
     close(fd);
     return report(c->name, &x, c->answer_expected, c->slow_reader);
 }
