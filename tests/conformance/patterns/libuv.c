@@ -11,8 +11,8 @@
  * closes its own copy at once, from the read callback.
  *
  * Observations: the number of each accepted connection, the number the
- * program gets next after each close, and whether libuv's epoll set still holds
- * a registration for a number that is not open.
+ * program gets next right after each uv_close(), and whether libuv's epoll
+ * set still holds a registration for a number that is not open.
  *
  *   libuv --connections N [--helper] */
 #include <dirent.h>
@@ -76,16 +76,7 @@ static int stale_epoll_registrations(void)
 static void on_closed(uv_handle_t *handle)
 {
     free(handle->data);
-    connections_closed++;
-    /* The number the program would get next: the closed one, if the close
-     * freed it. */
-    int next_fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
-    if (next_fd < 0)
-        pattern_die("F_DUPFD_CLOEXEC");
-    close(next_fd);
-    pattern_observe("closed", "next_fd=%d stale_epoll_registrations=%d", next_fd,
-                    stale_epoll_registrations());
-    if (connections_closed == connections_wanted)
+    if (++connections_closed == connections_wanted)
         uv_close((uv_handle_t *)&listener, NULL);
 }
 
@@ -95,7 +86,16 @@ static void close_connection(struct connection *c)
         return;
     c->closing = true;
     uv_read_stop((uv_stream_t *)&c->tcp);
+    /* uv_close() closes the descriptor before it returns; its callback
+     * comes a loop iteration later, after the client may have connected
+     * again. Observed here, the next number depends on this close only. */
     uv_close((uv_handle_t *)&c->tcp, on_closed);
+    int next_fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+    if (next_fd < 0)
+        pattern_die("F_DUPFD_CLOEXEC");
+    close(next_fd);
+    pattern_observe("closed", "next_fd=%d stale_epoll_registrations=%d", next_fd,
+                    stale_epoll_registrations());
 }
 
 static void on_written(uv_write_t *req, int status)
