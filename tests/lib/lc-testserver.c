@@ -249,28 +249,6 @@ static void helper_command(char *buf, size_t size, int fd)
              fd, fd);
 }
 
-static void serve_beside_spawned_helper(int fd)
-{
-    extern char **environ;
-    char command[512];
-    helper_command(command, sizeof command, fd);
-    char shell[] = "/bin/sh", dash_c[] = "-c";
-    char *argv[] = { shell, dash_c, command, NULL };
-    read_and_drop(fd, 1024);
-    pid_t helper;
-    int rc = posix_spawn(&helper, "/bin/sh", NULL, NULL, argv, environ);
-    if (rc != 0) {
-        errno = rc;
-        die_errno("posix_spawn");
-    }
-    close(fd);
-    int status;
-    /* timeout's 124: the upload outlasted the half second. */
-    if (waitpid(helper, &status, 0) != helper || !WIFEXITED(status) ||
-        (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 124))
-        die("the helper failed");
-}
-
 /* glibc 2.39's pidfd_spawn, looked up at run time so that this builds on
  * older glibcs (which lack it: the test skips there). Found through the
  * global scope, as the program's own call would be bound: the library's
@@ -278,31 +256,51 @@ static void serve_beside_spawned_helper(int fd)
 typedef int pidfd_spawn_fn(int *, const char *, const posix_spawn_file_actions_t *,
                            const posix_spawnattr_t *, char *const[], char *const[]);
 
-static void serve_beside_pidfd_spawned_helper(int fd)
+/* The helper, started with posix_spawn() or, with_pidfd, pidfd_spawn();
+ * the server closes its copy of the connection at once, then waits. */
+static void serve_beside_helper_started_by(int fd, bool with_pidfd)
 {
     extern char **environ;
-    pidfd_spawn_fn *spawn = (pidfd_spawn_fn *)dlsym(RTLD_DEFAULT, "pidfd_spawn");
-    if (!spawn || !dlvsym(RTLD_DEFAULT, "pidfd_spawn", "GLIBC_2.39"))
-        die("this C library has no pidfd_spawn (glibc 2.39)");
+    pidfd_spawn_fn *pidfd_spawn_found = NULL;
+    if (with_pidfd) {
+        pidfd_spawn_found = (pidfd_spawn_fn *)dlsym(RTLD_DEFAULT, "pidfd_spawn");
+        if (!pidfd_spawn_found || !dlvsym(RTLD_DEFAULT, "pidfd_spawn", "GLIBC_2.39"))
+            die("this C library has no pidfd_spawn (glibc 2.39)");
+    }
     char command[512];
     helper_command(command, sizeof command, fd);
     char shell[] = "/bin/sh", dash_c[] = "-c";
     char *argv[] = { shell, dash_c, command, NULL };
     read_and_drop(fd, 1024);
-    int pidfd;
-    int rc = spawn(&pidfd, "/bin/sh", NULL, NULL, argv, environ);
+    pid_t helper = 0;
+    int pidfd = -1;
+    int rc = with_pidfd ? pidfd_spawn_found(&pidfd, "/bin/sh", NULL, NULL, argv, environ)
+                        : posix_spawn(&helper, "/bin/sh", NULL, NULL, argv, environ);
     if (rc != 0) {
         errno = rc;
-        die_errno("pidfd_spawn");
+        die_errno(with_pidfd ? "pidfd_spawn" : "posix_spawn");
     }
     close(fd);
     siginfo_t info = { 0 };
     /* (P_PIDFD is Linux 5.4's; older headers lack the name, and only a C
-     * library that has pidfd_spawn, hence a newer kernel, gets here.) */
-    if (waitid((idtype_t)LC_P_PIDFD, (id_t)pidfd, &info, WEXITED) != 0 ||
-        info.si_code != CLD_EXITED || (info.si_status != 0 && info.si_status != 124))
+     * library that has pidfd_spawn, hence a newer kernel, uses it.) */
+    rc = with_pidfd ? waitid((idtype_t)LC_P_PIDFD, (id_t)pidfd, &info, WEXITED)
+                    : waitid(P_PID, (id_t)helper, &info, WEXITED);
+    /* timeout's 124: the upload outlasted the half second. */
+    if (rc != 0 || info.si_code != CLD_EXITED || (info.si_status != 0 && info.si_status != 124))
         die("the helper failed");
-    close(pidfd);
+    if (with_pidfd)
+        close(pidfd);
+}
+
+static void serve_beside_spawned_helper(int fd)
+{
+    serve_beside_helper_started_by(fd, false);
+}
+
+static void serve_beside_pidfd_spawned_helper(int fd)
+{
+    serve_beside_helper_started_by(fd, true);
 }
 
 static void serve_beside_popen_helper(int fd)
