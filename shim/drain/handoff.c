@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "drain/handoff.h"
+#include "drain/slots.h"
 #include "holders/fdtable.h"
 #include "sys/raw.h"
 #include "sys/real.h"
@@ -65,6 +66,8 @@ static bool account_output(int fd, uint32_t *queued)
     *queued = 0;
     if (ioctl(fd, SIOCOUTQ, &unacked) != 0 || unacked <= 0)
         return true;
+    if ((uint32_t)unacked > LC_SLOT_QUEUED_MAX)
+        return false;
     uint64_t total = atomic_fetch_add_explicit(&queued_total, (uint64_t)unacked,
                                                memory_order_relaxed) +
                      (uint64_t)unacked;

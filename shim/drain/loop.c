@@ -119,7 +119,7 @@ static void finish(int32_t index, enum lc_drain_end why)
         lc_count(&lc_stats.fin_deferred[fin_outcome(why)], 1);
     lc_slots_unlink(&slots, index);
     int fd = s->fd;
-    long long lived_ms = (long long)(lc_now_ms() - s->start_ms);
+    long long lived_ms = (long long)lc_slot_elapsed(s->start_ms, lc_now_ms());
     unsigned long long bytes = (unsigned long long)s->bytes;
     /* A peer that read nothing of our output for the idle timeout would
      * keep it queued for minutes in a kernel orphan probing its closed
@@ -144,11 +144,13 @@ static void finish(int32_t index, enum lc_drain_end why)
 #define HAS_TCP_INFO_FIELD(len, field) \
     ((len) >= offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field))
 
-/* The right edge of the peer's window; before Linux 5.4, which does not
- * say its window, what it has acknowledged (any progress then counts). */
-static uint64_t window_edge(const struct tcp_info *info, socklen_t len)
+/* The right edge of the peer's window, its low 32 bits (slots.h); before
+ * Linux 5.4, which does not say its window, what it has acknowledged (any
+ * progress then counts). */
+static uint32_t window_edge(const struct tcp_info *info, socklen_t len)
 {
-    return info->tcpi_bytes_acked + (HAS_TCP_INFO_FIELD(len, tcpi_snd_wnd) ? info->tcpi_snd_wnd : 0);
+    return (uint32_t)(info->tcpi_bytes_acked +
+                      (HAS_TCP_INFO_FIELD(len, tcpi_snd_wnd) ? info->tcpi_snd_wnd : 0));
 }
 
 /* Whether the peer has stopped taking our output: some is still
@@ -174,10 +176,10 @@ static bool output_stalled(struct lc_slot *s, int64_t now)
     /* The right edge moves only when the peer's program reads; a peer
      * whose window is larger than what a slow path carries in an idle
      * timeout still moves it. */
-    uint64_t edge = window_edge(&info, len);
-    bool stalled = edge <= s->window_edge;
+    uint32_t edge = window_edge(&info, len);
+    bool stalled = (int32_t)(edge - s->window_edge) <= 0;
     s->window_edge = edge;
-    s->output_checked_ms = now;
+    s->output_checked_ms = lc_slot_stamp(now);
     return stalled;
 }
 
@@ -186,7 +188,7 @@ static bool output_stalled(struct lc_slot *s, int64_t now)
  * that has taken nothing for that long. */
 static bool output_stalled_at_handoff(struct lc_slot *s, int64_t now)
 {
-    s->output_checked_ms = now;
+    s->output_checked_ms = lc_slot_stamp(now);
     struct tcp_info info;
     socklen_t len = sizeof info;
     if (lc_raw_getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
@@ -224,7 +226,8 @@ static void adopt(int fd, uint32_t queued, bool reset_if_stalled, bool fin_defer
         log_later(LC_LOG_WARN, "no place to watch lingering fd %d; closed it", fd);
         return;
     }
-    slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
+    slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = lc_slot_stamp(now),
+                                          .last_ms = lc_slot_stamp(now),
                                           .queued = queued, .reset_if_stalled = reset_if_stalled,
                                           .fin_deferred = fin_deferred };
     lc_slots_link(&slots, index);
@@ -380,7 +383,8 @@ static bool after_input(void *ctx, enum lc_drain_end *end)
     struct serving *serving = ctx;
     struct lc_slot *s = &slots.slot[serving->index];
     lc_slots_touch(&slots, serving->index, serving->now);
-    if (s->queued && serving->now - s->output_checked_ms >= lc_conf.idle_timeout_ms &&
+    if (s->queued &&
+        lc_slot_elapsed(s->output_checked_ms, serving->now) >= lc_conf.idle_timeout_ms &&
         output_stalled(s, serving->now)) {
         *end = LC_END_STALLED;
         return true;

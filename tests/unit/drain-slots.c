@@ -25,7 +25,8 @@ static int32_t adopt(struct lc_slots *t, int fd, int64_t now)
 {
     int32_t index = lc_slots_take(t, CAPACITY);
     cr_assert_neq(index, NONE, "no slot for fd %d", fd);
-    t->slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now };
+    t->slot[index] = (struct lc_slot){ .fd = fd, .start_ms = lc_slot_stamp(now),
+                                       .last_ms = lc_slot_stamp(now) };
     lc_slots_link(t, index);
     return index;
 }
@@ -35,8 +36,8 @@ static int32_t adopt_fin_deferred(struct lc_slots *t, int fd, int64_t now)
 {
     int32_t index = lc_slots_take(t, CAPACITY);
     cr_assert_neq(index, NONE, "no slot for fd %d", fd);
-    t->slot[index] = (struct lc_slot){ .fd = fd, .start_ms = now, .last_ms = now,
-                                       .fin_deferred = true };
+    t->slot[index] = (struct lc_slot){ .fd = fd, .start_ms = lc_slot_stamp(now),
+                                       .last_ms = lc_slot_stamp(now), .fin_deferred = true };
     lc_slots_link(t, index);
     return index;
 }
@@ -154,7 +155,7 @@ Test(drain_slots, input_moves_a_slot_to_the_end_of_the_idle_list_only)
     lc_slots_touch(&t, a, 50);
     expect_order(&t, true, (int[]){ 10, 11, 12 }, 3);
     expect_order(&t, false, (int[]){ 11, 12, 10 }, 3);
-    cr_expect_eq(t.slot[a].last_ms, 50);
+    cr_expect_eq(t.slot[a].last_ms, lc_slot_stamp(50));
     lc_slots_release_all(&t);
 }
 
@@ -210,9 +211,35 @@ Test(drain_slots, the_wait_is_until_the_nearer_of_the_two_deadlines)
     lc_slots_touch(&t, a, 1000);
     cr_expect_eq(lc_slots_wait_ms(&t, 1200, TIMEOUTS), (int)(1000 + IDLE_MS - 1200));
     cr_expect_eq(lc_slots_wait_ms(&t, 1000 + IDLE_MS + 5, TIMEOUTS), 0, "already due");
-    cr_expect_eq(lc_slots_wait_ms(&t, INT64_MIN / 2, TIMEOUTS), INT_MAX,
-                 "a wait beyond an int is cut to INT_MAX");
+    cr_expect_eq(lc_slots_wait_ms(&t, 1000 + IDLE_MS + 5,
+                                  (struct lc_slot_timeouts){ UINT32_MAX, UINT32_MAX, UINT32_MAX }),
+                 INT_MAX, "a wait beyond an int is cut to INT_MAX");
     lc_slots_release_all(&t);
+}
+
+/* A slot keeps only the clock's low 32 bits: deadlines still fall where
+ * they should when the clock passes a multiple of 2^32 ms (every 49 days
+ * of uptime) between the hand-off and the deadline, and after years. */
+Test(drain_slots, deadlines_hold_where_the_32_bit_stamps_wrap)
+{
+    const int64_t clocks[] = { (INT64_C(1) << 32) - 100, (INT64_C(7) << 32) - 1,
+                               INT64_C(1000000000000) };
+    for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
+        int64_t t0 = clocks[i];
+        struct lc_slots t = LC_SLOTS_EMPTY;
+        int32_t a = adopt(&t, 10, t0);
+        cr_expect_eq(lc_slots_past_total(&t, t0 + TOTAL_MS - 1, TOTAL_MS), NONE, "clock %lld",
+                     (long long)t0);
+        cr_expect_eq(lc_slots_past_total(&t, t0 + TOTAL_MS, TOTAL_MS), a, "clock %lld",
+                     (long long)t0);
+        cr_expect_eq(lc_slots_past_idle(&t, t0 + IDLE_MS - 1, IDLE_MS), NONE);
+        cr_expect_eq(lc_slots_past_idle(&t, t0 + IDLE_MS, IDLE_MS), a);
+        cr_expect_eq(lc_slots_wait_ms(&t, t0 + 150, TIMEOUTS), (int)(IDLE_MS - 150));
+        lc_slots_touch(&t, a, t0 + 200);
+        cr_expect_eq(lc_slots_past_idle(&t, t0 + 200 + IDLE_MS - 1, IDLE_MS), NONE);
+        cr_expect_eq(lc_slots_past_idle(&t, t0 + 200 + IDLE_MS, IDLE_MS), a);
+        lc_slots_release_all(&t);
+    }
 }
 
 Test(drain_slots, a_fork_child_starts_from_an_empty_table)
@@ -277,7 +304,7 @@ Test(drain_slots, the_fin_deadline_comes_from_the_oldest_deferred_hand_off)
     lc_slots_touch(&t, b, 150);
     cr_expect_eq(lc_slots_past_fin(&t, 100 + FIN_WAIT_MS, FIN_WAIT_MS), b);
     expect_fin_order(&t, (int[]){ 11, 12 }, 2);
-    cr_expect_eq(t.slot[b].last_ms, 150);
+    cr_expect_eq(t.slot[b].last_ms, lc_slot_stamp(150));
     lc_slots_release_all(&t);
 }
 
