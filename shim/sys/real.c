@@ -45,21 +45,28 @@
       const posix_spawnattr_t *, char *const[], char *const[])                              \
     X(posix_spawnp, int, pid_t *, const char *, const posix_spawn_file_actions_t *,         \
       const posix_spawnattr_t *, char *const[], char *const[])                              \
-    X(pidfd_spawn, int, int *, const char *, const posix_spawn_file_actions_t *,            \
-      const posix_spawnattr_t *, char *const[], char *const[])                              \
-    X(pidfd_spawnp, int, int *, const char *, const posix_spawn_file_actions_t *,           \
-      const posix_spawnattr_t *, char *const[], char *const[])                              \
     X(system, int, const char *)                                                            \
     X(popen, FILE *, const char *, const char *)                                            \
     X(clone, int, int (*)(void *), void *, int, void *, ...)                                \
     X(_Fork, pid_t, void)                                                                   \
     X(syscall, long, long, ...)
 
+/* Resolved at their first call instead: glibc has them only from 2.39, and
+ * a name dlsym() cannot find costs every process a dlerror() message, hence
+ * malloc()'s start-up, at load. Neither is async-signal-safe, nor callable
+ * in a forked child of a threaded program, so their wrappers may resolve. */
+#define FIRST_CALL_FUNCTIONS(X)                                                             \
+    X(pidfd_spawn, int, int *, const char *, const posix_spawn_file_actions_t *,            \
+      const posix_spawnattr_t *, char *const[], char *const[])                              \
+    X(pidfd_spawnp, int, int *, const char *, const posix_spawn_file_actions_t *,           \
+      const posix_spawnattr_t *, char *const[], char *const[])
+
 /* Each pointer is written once by the constructor and read without a lock
  * afterwards; relaxed atomics keep the compiler honest about that. A NULL
  * pointer means "not resolved (yet)": use the system call. */
 #define REAL_SLOT(name, ret, ...) static _Atomic(ret (*)(__VA_ARGS__)) real_##name;
 REAL_FUNCTIONS(REAL_SLOT)
+FIRST_CALL_FUNCTIONS(REAL_SLOT)
 
 #define RESOLVE(name, ...) \
     atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release);
@@ -228,6 +235,13 @@ _Noreturn void lc_real_exit_now(int status)
         REAL(name);                                   \
     })
 
+#define RESOLVED_AT_FIRST_CALL(name)                  \
+    ({                                                \
+        if (!REAL(name))                              \
+            RESOLVE(name)                             \
+        REAL(name);                                   \
+    })
+
 int lc_real_execve(const char *path, char *const argv[], char *const envp[])
 {
     __auto_type fn = REAL(execve);
@@ -274,14 +288,14 @@ int lc_real_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_ac
 int lc_real_pidfd_spawn(int *pidfd, const char *path, const posix_spawn_file_actions_t *actions,
                         const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    __auto_type fn = REAL_OR_RESOLVED(pidfd_spawn);
+    __auto_type fn = RESOLVED_AT_FIRST_CALL(pidfd_spawn);
     return fn ? fn(pidfd, path, actions, attr, argv, envp) : ENOSYS;
 }
 
 int lc_real_pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *actions,
                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    __auto_type fn = REAL_OR_RESOLVED(pidfd_spawnp);
+    __auto_type fn = RESOLVED_AT_FIRST_CALL(pidfd_spawnp);
     return fn ? fn(pidfd, file, actions, attr, argv, envp) : ENOSYS;
 }
 
