@@ -92,6 +92,8 @@ static double spawn_round(char **env, int count)
 static void *sleep_in_epoll(void *unused)
 {
     int epoll = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll < 0)
+        die_errno("epoll_create1");
     struct epoll_event event;
     for (;;)
         epoll_wait(epoll, &event, 1, -1);

@@ -89,9 +89,9 @@ void lc_exit_linger(const char *how)
     static _Atomic bool done;
     if (!lc_ready() || lc_conf.exit_timeout_ms == 0)
         return;
-    /* Only reads until there is something to linger on: a process that
-     * never recorded a socket, such as most forked children that exit at
-     * once, copies no page of the library's and asks no clock. */
+    /* Nothing is written, and no clock read, before there is something to
+     * linger on: a process that never recorded a socket, and each child it
+     * forks, exits without copying a page of the library's. */
     if (!lc_fdtable_ever_used() && !lc_park_any() && lc_drain_in_flight() == 0)
         return;
     if (atomic_exchange(&done, true))

@@ -59,6 +59,7 @@
 #include "log/stats.h"
 #include "log/stats_timer.h"
 #include "sys/clock.h"
+#include "sys/invariant.h"
 #include "sys/raw.h"
 
 #define NONE LC_SLOT_NONE
@@ -177,8 +178,9 @@ static bool output_stalled(struct lc_slot *s, int64_t now)
      * whose window is larger than what a slow path carries in an idle
      * timeout still moves it. */
     uint32_t edge = window_edge(&info, len);
-    bool stalled = (int32_t)(edge - s->window_edge) <= 0;
+    bool stalled = s->window_edge_known && (int32_t)(edge - s->window_edge) <= 0;
     s->window_edge = edge;
+    s->window_edge_known = true;
     s->output_checked_ms = lc_slot_stamp(now);
     return stalled;
 }
@@ -195,6 +197,7 @@ static bool output_stalled_at_handoff(struct lc_slot *s, int64_t now)
         !HAS_TCP_INFO_FIELD(len, tcpi_bytes_acked))
         return false;
     s->window_edge = window_edge(&info, len);
+    s->window_edge_known = true;
     return HAS_TCP_INFO_FIELD(len, tcpi_snd_wnd) && info.tcpi_snd_wnd == 0 &&
            info.tcpi_last_data_sent >= lc_conf.idle_timeout_ms;
 }
@@ -226,6 +229,7 @@ static void adopt(int fd, uint32_t queued, bool reset_if_stalled, bool fin_defer
         log_later(LC_LOG_WARN, "no place to watch lingering fd %d; closed it", fd);
         return;
     }
+    LC_ASSERT(queued <= LC_SLOT_QUEUED_MAX);
     slots.slot[index] = (struct lc_slot){ .fd = fd, .start_ms = lc_slot_stamp(now),
                                           .last_ms = lc_slot_stamp(now),
                                           .queued = queued, .reset_if_stalled = reset_if_stalled,

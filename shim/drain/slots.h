@@ -22,8 +22,8 @@
 /* A slot's times: the low 32 bits of the monotonic clock in milliseconds.
  * Only differences are taken, modulo 2^32, so they are right for any span
  * under 49 days; a slot lives at most LINGERCLOSE_TIMEOUT (an hour at the
- * most). Half the size of a full stamp, three of them a slot: a slot fits
- * the bound on memory per lingering socket. */
+ * most). Four bytes a stamp instead of eight keep a slot, with its three
+ * stamps, within the bound on memory per lingering socket. */
 typedef uint32_t lc_slot_ms;
 
 static inline lc_slot_ms lc_slot_stamp(int64_t now)
@@ -52,19 +52,20 @@ struct lc_slot {
     int32_t prev_start, next_start;
     int32_t prev_activity, next_activity; /* or by_fin's links, while fin_deferred */
     lc_slot_ms start_ms, last_ms, output_checked_ms;
-    uint32_t queued : 30; /* at most LC_SLOT_QUEUED_MAX */
+    uint32_t queued : 29; /* at most LC_SLOT_QUEUED_MAX */
     uint32_t reset_if_stalled : 1;
     uint32_t fin_deferred : 1; /* no FIN sent yet: waiting for the peer's */
+    uint32_t window_edge_known : 1; /* a look at it has succeeded */
     /* The edge's low 32 bits: from one look to the next it moves by less
-     * than 2^31 (what was queued at the close, under 2^30, plus a change
-     * of window, at most 2^30), so they tell forward from back. */
+     * than 2^31 (what was queued at the close, under 2^29, plus a change
+     * of window, under 2^30), so they tell forward from back. */
     uint32_t window_edge;
     uint64_t bytes;
 };
 
 /* Unacknowledged output a lingering socket may carry: more is a plain
  * close (reason queue-cap), whatever LINGERCLOSE_MAX_QUEUED allows. */
-#define LC_SLOT_QUEUED_MAX ((UINT32_C(1) << 30) - 1)
+#define LC_SLOT_QUEUED_MAX ((UINT32_C(1) << 29) - 1)
 
 struct lc_slot_list {
     int32_t head, tail;

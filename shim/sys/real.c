@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -51,22 +52,26 @@
     X(_Fork, pid_t, void)                                                                   \
     X(syscall, long, long, ...)
 
-/* Resolved at their first call instead: glibc has them only from 2.39, and
- * a name dlsym() cannot find costs every process a dlerror() message, hence
- * malloc()'s start-up, at load. Neither is async-signal-safe, nor callable
- * in a forked child of a threaded program, so their wrappers may resolve. */
+/* Looked up at their first call instead, once: glibc has them only from
+ * 2.39, and a name dlsym() cannot find costs a dlerror() message, hence
+ * malloc()'s start-up, which every process would pay at load. Neither is
+ * async-signal-safe, so their wrappers may call dlsym(). */
 #define FIRST_CALL_FUNCTIONS(X)                                                             \
     X(pidfd_spawn, int, int *, const char *, const posix_spawn_file_actions_t *,            \
       const posix_spawnattr_t *, char *const[], char *const[])                              \
     X(pidfd_spawnp, int, int *, const char *, const posix_spawn_file_actions_t *,           \
       const posix_spawnattr_t *, char *const[], char *const[])
 
-/* Each pointer is written once by the constructor and read without a lock
- * afterwards; relaxed atomics keep the compiler honest about that. A NULL
- * pointer means "not resolved (yet)": use the system call. */
+/* Each pointer is written by the constructor (the first call, for
+ * FIRST_CALL_FUNCTIONS: racing threads store the same value) and read
+ * without a lock afterwards; atomics keep the compiler honest about that.
+ * A NULL pointer means "not resolved (yet)": use the system call, or
+ * ENOSYS where there is none. */
 #define REAL_SLOT(name, ret, ...) static _Atomic(ret (*)(__VA_ARGS__)) real_##name;
 REAL_FUNCTIONS(REAL_SLOT)
 FIRST_CALL_FUNCTIONS(REAL_SLOT)
+#define LOOKED_UP_FLAG(name, ...) static _Atomic bool looked_up_##name;
+FIRST_CALL_FUNCTIONS(LOOKED_UP_FLAG)
 
 #define RESOLVE(name, ...) \
     atomic_store_explicit(&real_##name, dlsym(RTLD_NEXT, #name), memory_order_release);
@@ -235,11 +240,13 @@ _Noreturn void lc_real_exit_now(int status)
         REAL(name);                                   \
     })
 
-#define RESOLVED_AT_FIRST_CALL(name)                  \
-    ({                                                \
-        if (!REAL(name))                              \
-            RESOLVE(name)                             \
-        REAL(name);                                   \
+#define RESOLVED_AT_FIRST_CALL(name)                                            \
+    ({                                                                          \
+        if (!atomic_load_explicit(&looked_up_##name, memory_order_acquire)) {   \
+            RESOLVE(name)                                                       \
+            atomic_store_explicit(&looked_up_##name, true, memory_order_release); \
+        }                                                                       \
+        REAL(name);                                                             \
     })
 
 int lc_real_execve(const char *path, char *const argv[], char *const envp[])
