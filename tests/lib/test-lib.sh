@@ -60,6 +60,13 @@ preload_with() {
 # The library as the tests preload it.
 lc_preload=$(preload_with "${LC_LIBRARY:-}")
 
+# An environment assignment that turns LeakSanitizer off, for a process it
+# cannot check: one run under strace (ptrace) or one that may not start a
+# thread (RLIMIT_NPROC), where it would fail the process at exit instead.
+# The other checks of an AddressSanitizer build stay on; in other builds it
+# changes nothing.
+no_leak_check="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
 # ---- the temporary directory -----------------------------------------------
 
 # use_tmpdir NAME: makes $tmp, a directory of this test's own, removed

@@ -52,7 +52,7 @@ inject() {
     name="$call-$error-$when"
     failures_before=$failures
     launch_server "$name" LD_PRELOAD= strace -f -qq -o /dev/null -e trace="$call" \
-        -e inject="$call:error=$error:when=$when" -E "LD_PRELOAD=$lc_preload" \
+        -e inject="$call:error=$error:when=$when" -E "LD_PRELOAD=$lc_preload" -E "$no_leak_check" \
         -E LINGERCLOSE_LOG=info -E LINGERCLOSE_STATS_FILE="$tmp/stats/$name.prom" \
         -E LINGERCLOSE_STATS_INTERVAL=1s "$@" "$LC_EARLY_ERROR_SERVER" -n $((2 * ROUND + 2))
     server=$(server_of "$server_pid")

@@ -65,7 +65,7 @@ unused_uid() {
 # The drain thread is a task of the user's; one is all this user may have.
 if command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; then
     uid=$(unused_uid)
-    serve nproc-1 some prlimit --nproc=1 setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+    serve nproc-1 some "$no_leak_check" prlimit --nproc=1 setpriv --reuid="$uid" --regid="$uid" --clear-groups \
         "$LC_TESTSERVER" --connections "$CONNECTIONS"
     grep -q 'cannot start the drain thread' "$tmp/nproc-1.err" ||
         not_ok "nproc-1: no line says the drain thread could not start"

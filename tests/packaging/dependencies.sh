@@ -26,7 +26,7 @@ for library in $needed; do
         libc.so.6 | libpthread.so.0 | libdl.so.2 | ld-linux*.so.*) ;;
         # A sanitizer build links the sanitizer's runtime (and what it
         # needs), which the test environment preloads first anyway.
-        lib[atlu]san.so.* | libstdc++.so.* | libm.so.6 | libgcc_s.so.*)
+        lib[atl]san.so.* | libubsan.so.* | libstdc++.so.* | libm.so.6 | libgcc_s.so.*)
             [ -n "${LC_PRELOAD_FIRST:-}" ] ||
                 not_ok "the library needs $library, but this is no sanitizer build" ;;
         *) not_ok "the library needs $library: only glibc's own libraries are accepted" ;;
