@@ -125,10 +125,11 @@ static void finish(int32_t index, enum lc_drain_end why)
     /* A peer that read nothing of our output for the idle timeout would
      * keep it queued for minutes in a kernel orphan probing its closed
      * window; a reset frees it now, but only where a plain close would have
-     * sent one (input was unread at the close): otherwise the socket
-     * becomes the orphan it would have been without the library, under the
-     * kernel's orphan limits, and a peer that only paused still gets the
-     * rest. */
+     * sent one (input was unread at the close, or came after it, which the
+     * kernel answers with a reset once the socket is closed): otherwise the
+     * socket becomes the orphan it would have been without the library,
+     * under the kernel's orphan limits, and a peer that only paused still
+     * gets the rest. */
     if (why == LC_END_STALLED && s->reset_if_stalled) {
         struct linger abortive = { .l_onoff = 1, .l_linger = 0 };
         lc_raw_setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
@@ -387,6 +388,9 @@ static bool after_input(void *ctx, enum lc_drain_end *end)
     struct serving *serving = ctx;
     struct lc_slot *s = &slots.slot[serving->index];
     lc_slots_touch(&slots, serving->index, serving->now);
+    /* Input unread at the close, or input after it: either way a plain
+     * close would have been a reset by now. */
+    s->reset_if_stalled = true;
     if (s->queued &&
         lc_slot_elapsed(s->output_checked_ms, serving->now) >= lc_conf.idle_timeout_ms &&
         output_stalled(s, serving->now)) {
